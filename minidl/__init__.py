@@ -1,0 +1,3 @@
+"""minidl: a from-scratch, educational deep-learning library."""
+
+__version__ = "0.1.0"

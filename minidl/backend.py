@@ -1,0 +1,103 @@
+"""Array backends: NumPy on the CPU, CuPy on the GPU.
+
+Everything above this module writes device-generic code with ``xp = array_module(x)``.
+CuPy is imported here only, and lazily, so that ``import minidl`` works on machines
+without a GPU and never pays CuPy's import time when it is not used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda")
+
+_cupy: ModuleType | None = None
+_cupy_error: str | None = None
+
+
+def _import_cupy() -> ModuleType | None:
+    """Import CuPy once; remember why it failed so `gpu_status` can say it."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            _cupy = importlib.import_module("cupy")
+        except Exception as exc:  # ImportError, or a CUDA library that fails to load
+            _cupy_error = f"CuPy is not importable ({type(exc).__name__}: {exc})"
+    return _cupy
+
+
+def gpu_status() -> tuple[bool, str]:
+    """Whether `device="cuda"` can work here, and a sentence that says why (not)."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False, "NUMBA_ENABLE_CUDASIM=1: numba-cuda kernels run on the CPU simulator"
+    cp = _import_cupy()
+    if cp is None:
+        return False, f"{_cupy_error}; install the extra: pip install 'minidl[gpu]'"
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return False, f"CuPy is installed but no CUDA driver/device answers ({exc})"
+    if count == 0:
+        return False, "CuPy is installed but there is no CUDA device"
+    try:
+        importlib.import_module("numba.cuda")
+    except Exception as exc:
+        return False, f"numba-cuda is not importable ({exc}); pip install numba-cuda"
+    return True, f"{count} CUDA device(s) visible to CuPy"
+
+
+def is_cupy_array(x: Any) -> bool:
+    return _cupy is not None and isinstance(x, _cupy.ndarray)
+
+
+def array_module(x: Any) -> ModuleType:
+    """`numpy` or `cupy`, whichever owns the array ``x`` (NumPy for anything else)."""
+    return _cupy if is_cupy_array(x) else np
+
+
+def device_of(x: Any) -> str:
+    return "cuda" if is_cupy_array(x) else "cpu"
+
+
+def check_device(device: str) -> str:
+    if device not in DEVICES:
+        raise ValueError(f"device: expected one of {DEVICES}, got {device!r}")
+    return device
+
+
+def xp_for(device: str) -> ModuleType:
+    """The array module that holds arrays on ``device``."""
+    if check_device(device) == "cpu":
+        return np
+    ok, why = gpu_status()
+    if not ok:
+        raise RuntimeError(f"device 'cuda' is not usable: {why}")
+    return _cupy  # type: ignore[return-value]
+
+
+def to_device(x: Any, device: str) -> Any:
+    """Move an array to ``device`` (a no-op when it is already there)."""
+    if device_of(x) == check_device(device):
+        return x
+    if device == "cpu":
+        return x.get()
+    return xp_for("cuda").asarray(x)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    return x.get() if is_cupy_array(x) else np.asarray(x)
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` where repeated indices all add up (unbuffered)."""
+    if is_cupy_array(target):
+        import cupyx  # only reached when CuPy is already in use
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)
