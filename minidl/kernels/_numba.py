@@ -1,11 +1,25 @@
-"""Numba settings shared by every parallel kernel; import this before defining one.
+"""The one place where minidl configures Numba; every cpu kernel module imports from here.
 
-The ``workqueue`` threading layer, chosen before the first ``parallel=True`` kernel compiles:
-Numba's default OpenMP threads keep spinning after a parallel kernel returns and steal a core
-from the next OpenBLAS GEMM (one GEMM went from 7.0 ms to 13.6 ms on 2 cores; see
-PERFORMANCE-NOTES.md). The library decides this so that users need not set it in their shell.
+Why a threading layer is chosen here (PERFORMANCE-NOTES, trap 1): after a ``parallel=True``
+kernel, the default OpenMP threads keep spinning for a while and steal a core from the next
+OpenBLAS GEMM (a conv GEMM went from 7.0 ms to 13.6 ms on 2 cores). Numba's ``workqueue``
+layer has no spinning pool, so kernels and GEMMs take turns cleanly. It must be set before the
+first parallel kernel runs, hence in the module every cpu kernel imports. A user who sets
+``NUMBA_THREADING_LAYER`` themselves keeps their choice.
+
+The price: ``workqueue`` is not thread-safe, so do not call parallel kernels from several
+Python threads at once (Numba then aborts with "workqueue threading layer ... concurrent").
 """
+
+from __future__ import annotations
+
+import os
 
 import numba
 
-numba.config.THREADING_LAYER = "workqueue"
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
+from numba import njit, prange  # noqa: E402  (after the threading layer is chosen)
+
+__all__ = ["njit", "prange"]
