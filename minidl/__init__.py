@@ -1,3 +1,51 @@
-"""minidl: a from-scratch, educational deep-learning library."""
+"""minidl: a from-scratch, educational deep-learning library.
+
+import minidl as md, minidl.nn as nn, minidl.nn.functional as F
+"""
+
+from . import backend, cuda, kernels, ops
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .ops import (
+    abs,
+    argmax,
+    clamp,
+    concat,
+    exp,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    pad,
+    permute,
+    reshape,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    where,
+)
+from .random import manual_seed
+from .serialization import load, save
+from .tensor import (
+    Tensor,
+    arange,
+    bool_,
+    float32,
+    float64,
+    from_numpy,
+    int64,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
 
 __version__ = "0.1.0"

@@ -1,0 +1,228 @@
+"""The autograd engine: `Function`, the graph it records, and `backward`.
+
+A `Function` is one differentiable step. ``forward(ctx, *arrays)`` computes with plain
+arrays and stores what backward needs on ``ctx``; ``backward(ctx, *grads)`` returns one
+gradient array per forward argument. ``Function.apply`` wraps that in Tensors and, when a
+gradient is needed, records the node (the ``ctx``) on the outputs.
+
+``backward`` visits the recorded nodes in reverse topological order (found with an explicit
+stack, so a graph 10,000 ops deep is fine), hands each node the sum of the gradients of its
+outputs, sums broadcast gradients back to each input's shape, and frees every node it has
+used, so a second backward through the same graph fails loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from . import backend
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Inside this block (or decorated function) no graph is recorded."""
+
+    _enabled = False
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class enable_grad(no_grad):
+    """Record graphs again inside a `no_grad` block."""
+
+    _enabled = True
+
+
+class Context:
+    """What one `Function` call remembers between forward and backward (PyTorch's ``ctx``).
+
+    Besides `save_for_backward`, a forward may set any attribute (``ctx.stride = 2``).
+    """
+
+    def __init__(self, fn: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple[Any, ...] = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_tensors = arrays
+
+    def __repr__(self) -> str:
+        return f"<{self.fn.__name__}Backward>"
+
+
+class Function:
+    """Base class of every differentiable op; subclass it with two static methods.
+
+    ``forward(ctx, *args)`` receives arrays where the caller passed Tensors and returns an
+    array (or a tuple of arrays). ``backward(ctx, *grads)`` receives one gradient per output
+    (zeros for an unused float output, None for an integer one) and returns one gradient per
+    forward argument (or None). It must not modify the gradients it receives.
+    """
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from .tensor import Tensor
+
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = _grad_enabled and any(needs)
+        ctx = Context(cls, needs)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *arrays, **kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        tensors = tuple(Tensor(o, requires_grad=record and _is_float(o)) for o in outs)
+        if record:
+            ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+            ctx.outputs = tuple((o.shape, o.dtype) for o in outs)
+            ctx.retained = {}
+            for i, t in enumerate(tensors):
+                if t.requires_grad:
+                    t._ctx, t._out_index = ctx, i
+        return tensors if isinstance(out, tuple) else tensors[0]
+
+
+def _is_float(a: Any) -> bool:
+    return a.dtype.kind in "fc"
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+def _check_alive(node: Context) -> None:
+    if not hasattr(node, "inputs"):
+        raise RuntimeError(
+            "backward: this graph was already freed by an earlier backward(); "
+            "pass retain_graph=True to the first backward() to go through it twice"
+        )
+
+
+def _topological_order(root: Context) -> list[Context]:
+    """Every node that leads to ``root``, each after all nodes that consume its outputs."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        _check_alive(node)
+        visited.add(node)
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None and t._ctx is not None and t._ctx not in visited:
+                stack.append((t._ctx, False))
+    return order[::-1]
+
+
+class _Owner:
+    """Decides when a gradient must be copied before it becomes somebody's ``.grad``.
+
+    Backward functions may return views or the very array they received (``add`` hands the
+    same gradient to both inputs); a ``.grad`` that aliases another would change when the
+    other is updated in place, so views and arrays already handed out are copied.
+    """
+
+    def __init__(self) -> None:
+        self.handed_out: set[int] = set()
+
+    def claim(self, g: Any) -> Any:
+        if g.base is not None or id(g) in self.handed_out:
+            g = g.copy()
+        self.handed_out.add(id(g))
+        return g
+
+
+def _accumulate_into(t: Tensor, g: Any, owner: _Owner) -> None:
+    if t.grad is None:
+        t.grad = owner.claim(g)
+    else:
+        t.grad += g  # the `+=` of a node used twice, or of a second backward()
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Fill ``.grad`` of every leaf that ``root`` depends on (see `Tensor.backward`)."""
+    xp = backend.array_module(root.data)
+    if not root.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no graph")
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"backward: a gradient must be given for a non-scalar output of shape "
+                f"{root.shape}; call y.backward(grad) or reduce y to a scalar first"
+            )
+        grad = xp.ones_like(root.data)
+    elif grad.shape != root.shape:
+        raise ValueError(f"backward: gradient of shape {grad.shape} for output {root.shape}")
+    owner = _Owner()
+    owner.handed_out.add(id(grad))  # the caller's array: never alias it
+    if root._ctx is None:
+        _accumulate_into(root, grad, owner)
+        return
+    _check_alive(root._ctx)
+    pending: dict[Context, list[Any]] = {root._ctx: [None] * len(root._ctx.outputs)}
+    pending[root._ctx][root._out_index] = grad
+    for node in _topological_order(root._ctx):
+        grads = pending.pop(node, None)
+        if grads is not None:
+            _run_node(node, grads, pending, owner, xp)
+        if not retain_graph:
+            _free(node)
+
+
+def _free(node: Context) -> None:
+    """Drop what a used node holds (saved arrays, inputs); a missing `inputs` marks it used."""
+    fn = node.fn
+    node.__dict__.clear()
+    node.fn = fn
+
+
+def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any) -> None:
+    for i, t in node.retained.items():
+        if grads[i] is not None:
+            _accumulate_into(t, grads[i], owner)
+    for i, (shape, dtype) in enumerate(node.outputs):
+        if grads[i] is None and dtype.kind in "fc":
+            grads[i] = xp.zeros(shape, dtype)
+    in_grads = node.fn.backward(node, *grads)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    if len(in_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.fn.__name__}.backward returned {len(in_grads)} gradients for "
+            f"{len(node.inputs)} forward arguments"
+        )
+    for t, g in zip(node.inputs, in_grads):
+        if t is None or g is None:
+            continue
+        g = sum_to_shape(g, t.shape)
+        if g.dtype != t.dtype:
+            g = g.astype(t.dtype)
+        if t._ctx is None:
+            _accumulate_into(t, g, owner)
+            continue
+        slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
+        old = slots[t._out_index]
+        slots[t._out_index] = g if old is None else old + g

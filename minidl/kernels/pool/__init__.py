@@ -1,0 +1,1 @@
+"""Max-pooling with indices and max-unpooling (reference, cpu, gpu)."""

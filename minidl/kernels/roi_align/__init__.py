@@ -1,0 +1,1 @@
+"""RoIAlign kernels: ``reference`` (NumPy/CuPy), ``cpu`` (Numba), ``gpu`` (numba-cuda)."""

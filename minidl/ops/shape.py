@@ -1,0 +1,289 @@
+"""Ops that move values around without arithmetic: reshape, permute, indexing,
+concatenation, padding, broadcasting, and the device/dtype conversions.
+
+Each backward puts the gradient back where the value came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+
+# ---- reshape and permute ------------------------------------------------------------------
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.inverse = tuple(np.argsort(axes))
+        return a.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(ctx.inverse), None
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        return backend.array_module(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None  # the engine sums it back to the input's shape
+
+
+def reshape(a: Tensor, *shape: int | Sequence[int]) -> Tensor:
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    known = math.prod(n for n in shape if n != -1)
+    if (
+        shape.count(-1) > 1
+        or (-1 in shape and (known == 0 or a.size % known))
+        or (-1 not in shape and known != a.size)
+    ):
+        raise ValueError(f"reshape: cannot reshape {a.shape} ({a.size} values) into {shape}")
+    return Reshape.apply(a, tuple(shape))
+
+
+def permute(a: Tensor, *axes: int | Sequence[int]) -> Tensor:
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = tuple(axes[0])
+    if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+        raise ValueError(f"permute: {axes} is not a permutation of the {a.ndim} axes of {a.shape}")
+    return Permute.apply(a, tuple(ax % a.ndim for ax in axes))
+
+
+def transpose(a: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two axes (the last two by default)."""
+    axes = list(range(a.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return Permute.apply(a, tuple(axes))
+
+
+def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    try:
+        np.broadcast_shapes(a.shape, tuple(shape))
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast {a.shape} to {tuple(shape)}") from None
+    return BroadcastTo.apply(a, tuple(shape))
+
+
+def flatten(a: Tensor, start_dim: int = 0) -> Tensor:
+    return reshape(a, a.shape[:start_dim] + (-1,))
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    dim = dim % (a.ndim + 1)
+    return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
+
+
+def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return reshape(a, tuple(n for n in a.shape if n != 1))
+    if a.shape[dim] != 1:
+        return a
+    dim = dim % a.ndim
+    return reshape(a, a.shape[:dim] + a.shape[dim + 1 :])
+
+
+# ---- indexing ------------------------------------------------------------------------------
+
+
+def _plain_index(index: Any, xp: Any) -> Any:
+    """Tensors and lists inside an index become arrays of the data's backend."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i, xp) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Slices, ints, None and ... only: then every output value has its own source."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice, type(None), type(...))) for i in parts)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(g)
+        grad = xp.zeros(ctx.shape, ctx.dtype)
+        if _is_basic(ctx.index):
+            grad[ctx.index] = g
+        else:  # integer arrays may repeat a position: every copy adds its gradient
+            backend.scatter_add(grad, ctx.index, g)
+        return grad, None
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    index = _plain_index(index, backend.array_module(a.data))
+    try:
+        return GetItem.apply(a, index)
+    except IndexError as exc:
+        raise IndexError(f"getitem: index {index!r} does not fit shape {a.shape}: {exc}") from None
+
+
+# ---- joining -------------------------------------------------------------------------------
+
+
+class Concat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return backend.array_module(arrays[0]).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(g)
+        return tuple(xp.split(g, ctx.bounds, axis=ctx.axis))
+
+
+def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``torch.cat``)."""
+    if not tensors:
+        raise ValueError("concat: expected at least one tensor, got none")
+    first = tensors[0].shape
+    axis = axis % len(first) if first else 0
+    for i, t in enumerate(tensors):
+        if len(t.shape) != len(first) or any(
+            n != m for d, (n, m) in enumerate(zip(t.shape, first)) if d != axis
+        ):
+            raise ValueError(
+                f"concat: tensor {i} has shape {t.shape} but tensor 0 has {first}; all "
+                f"dims except axis {axis} must match"
+            )
+    return Concat.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    if not tensors:
+        raise ValueError("stack: expected at least one tensor, got none")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have one shape, got {sorted(shapes)}")
+    return concat([unsqueeze(t, axis) for t in tensors], axis)
+
+
+# ---- padding -------------------------------------------------------------------------------
+
+
+def _unreflect(g: Any, axis: int, left: int, right: int) -> Any:
+    """Fold the gradient of reflected borders back onto the values they copied."""
+    n = g.shape[axis] - left - right
+
+    def part(start: int, stop: int, step: int = 1) -> tuple[slice, ...]:
+        return (slice(None),) * axis + (slice(start, stop, step),)
+
+    out = g[part(left, left + n)].copy()
+    if left:  # padded position p < left copied source left - p
+        out[part(1, left + 1)] += g[part(left - 1, None, -1)]
+    if right:  # padded position left + n + j copied source n - 2 - j
+        out[part(n - 1 - right, n - 1)] += g[part(left + n + right - 1, left + n - 1, -1)]
+    return out
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, a, widths, mode, value):
+        ctx.widths, ctx.mode = widths, mode
+        xp = backend.array_module(a)
+        if mode == "constant":
+            return xp.pad(a, widths, mode="constant", constant_values=value)
+        return xp.pad(a, widths, mode="reflect")
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.mode == "constant":
+            inner = tuple(slice(lo, g.shape[d] - hi) for d, (lo, hi) in enumerate(ctx.widths))
+            return g[inner], None, None, None
+        for d, (lo, hi) in enumerate(ctx.widths):
+            if lo or hi:
+                g = _unreflect(g, d, lo, hi)
+        return g, None, None, None
+
+
+def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad like ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting
+    from the last axis, e.g. ``(left, right, top, bottom)`` for an NCHW image.
+    Modes: "constant" (fill with ``value``) and "reflect" (mirror without the edge value).
+    """
+    if len(pad) % 2 or len(pad) > 2 * a.ndim or any(p < 0 for p in pad):
+        raise ValueError(
+            f"pad: expected an even number (<= {2 * a.ndim}) of non-negative widths for "
+            f"shape {a.shape}, got {tuple(pad)}"
+        )
+    if mode not in ("constant", "reflect"):
+        raise ValueError(f"pad: mode must be 'constant' or 'reflect', got {mode!r}")
+    widths = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        d = a.ndim - 1 - i
+        widths[d] = (pad[2 * i], pad[2 * i + 1])
+        if mode == "reflect" and max(widths[d]) >= a.shape[d]:
+            raise ValueError(
+                f"pad: reflect padding {widths[d]} must be smaller than dim {d} of {a.shape}"
+            )
+    return Pad.apply(a, tuple(widths), mode, value)
+
+
+# ---- device and dtype ----------------------------------------------------------------------
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.source = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return backend.to_device(g, ctx.source), None
+
+
+class AsType(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.source = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.source), None
+
+
+def to_device(a: Tensor, device: str) -> Tensor:
+    backend.check_device(device)
+    return a if a.device == device else ToDevice.apply(a, device)
+
+
+def astype(a: Tensor, dtype: Any) -> Tensor:
+    dtype = np.dtype(dtype)
+    return a if a.dtype == dtype else AsType.apply(a, dtype)
