@@ -1,0 +1,1 @@
+"""Evaluation metrics on plain arrays (NumPy or CuPy), one module per task."""

@@ -1,0 +1,1 @@
+"""The finished reference models that the lessons build step by step."""

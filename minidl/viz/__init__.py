@@ -1,0 +1,1 @@
+"""Matplotlib helpers for the lessons and demos, one module per topic."""
