@@ -19,6 +19,7 @@ from ..ops import (  # noqa: F401  (re-exported)
     tanh,
     transpose,
 )
+from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
 from ..tensor import Tensor
 
 
