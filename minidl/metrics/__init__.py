@@ -1,1 +1,13 @@
 """Evaluation metrics on plain arrays (NumPy or CuPy), one module per task."""
+
+from .segmentation import (
+    confusion_matrix,
+    dice,
+    dice_per_class,
+    iou,
+    iou_per_class,
+    mean_dice,
+    mean_iou,
+    pixel_accuracy,
+    to_labels,
+)
