@@ -71,8 +71,19 @@ def _col2im(cols, x, SH, SW, PH, PW, DH, DW):
                         x_row[ow * SW + w_off] += row[ow]
 
 
-def im2col(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int, DH: int, DW: int,
-           *, out: Any = None) -> np.ndarray:  # fmt: skip
+def im2col(
+    x: Any,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    *,
+    out: Any = None,
+) -> np.ndarray:
     """Receptive fields of ``x`` (N, C, H, W) as ``cols`` (C, KH, KW, N, OH, OW); see reference."""
     x = np.ascontiguousarray(x)  # one compiled layout; strided input is copied once
     N, C, H, W = x.shape
@@ -82,8 +93,18 @@ def im2col(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int, DH: int
     return cols
 
 
-def col2im(cols: Any, x_shape: tuple[int, int, int, int], KH: int, KW: int, SH: int, SW: int,
-           PH: int, PW: int, DH: int, DW: int) -> np.ndarray:  # fmt: skip
+def col2im(
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+) -> np.ndarray:
     """The adjoint of `im2col`: ``cols`` (C, KH, KW, N, OH, OW) summed back into ``x_shape``."""
     cols = np.ascontiguousarray(cols)
     x = np.zeros(tuple(x_shape), dtype=cols.dtype)

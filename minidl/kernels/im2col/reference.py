@@ -32,8 +32,19 @@ def output_size(size: int, K: int, S: int, P: int, D: int) -> int:
     return (size + 2 * P - D * (K - 1) - 1) // S + 1
 
 
-def im2col(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int, DH: int, DW: int,
-           *, out: Any = None) -> Any:  # fmt: skip
+def im2col(
+    x: Any,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    *,
+    out: Any = None,
+) -> Any:
     """Receptive fields of ``x`` (N, C, H, W) as ``cols`` (C, KH, KW, N, OH, OW).
 
     ``out``, when given, is a C-contiguous array of that shape and dtype to write into (the
@@ -53,8 +64,18 @@ def im2col(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int, DH: int
     return cols
 
 
-def col2im(cols: Any, x_shape: tuple[int, int, int, int], KH: int, KW: int, SH: int, SW: int,
-           PH: int, PW: int, DH: int, DW: int) -> Any:  # fmt: skip
+def col2im(
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+) -> Any:
     """The adjoint of `im2col`: add each entry of ``cols`` onto the pixel of ``x`` it came from.
 
     ``cols`` is (C, KH, KW, N, OH, OW); the result has ``x_shape`` (N, C, H, W). Entries that
