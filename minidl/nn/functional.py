@@ -20,6 +20,7 @@ from ..ops import (  # noqa: F401  (re-exported)
     transpose,
 )
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
+from ..ops.style import content_loss, gram_matrix, style_loss, tv_loss  # noqa: F401
 from ..tensor import Tensor
 
 

@@ -2,8 +2,9 @@
 
 from . import lr_scheduler
 from .adam import Adam
+from .lbfgs import LBFGS
 from .lr_scheduler import CosineAnnealingLR, StepLR
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "CosineAnnealingLR", "Optimizer", "StepLR", "lr_scheduler"]
+__all__ = ["SGD", "Adam", "LBFGS", "CosineAnnealingLR", "Optimizer", "StepLR", "lr_scheduler"]
