@@ -1,8 +1,10 @@
 """RoIAlign on the CPU: Numba loops, sample by sample, as in the paper (He et al. 2017).
 
 Same signature and semantics as ``reference.py`` (torchvision's RoIAlign; read its docstring
-for the rules). The forward runs one (box, channel) pair per parallel iteration; the backward
-runs one channel per parallel iteration, so that no two threads add into the same pixel.
+for the rules). Both passes follow torchvision's CPU kernel. The forward works box by box in
+parallel: it tabulates each sample's four pixels and weights once (`sample_table`) and reuses
+them for every channel. The backward splits the channels among the threads, so that no two
+threads add into the same pixel; each thread tabulates every box once.
 Coordinates, weights and sums are float64 whatever the input dtype.
 """
 
@@ -11,10 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numba
 import numpy as np
-from numba import njit, prange
 
-from .. import _numba  # noqa: F401  (threading layer, before the parallel kernels compile)
+from .._numba import njit, prange  # the shared threading layer, set before kernels compile
 
 
 @njit(cache=True, inline="always")
@@ -66,55 +68,72 @@ def roi_geometry(box, PH, PW, spatial_scale, sampling_ratio, aligned):
     return int(box[0]), y1, x1, roi_h / PH, roi_w / PW, grid_h, grid_w
 
 
+@njit(cache=True)
+def sample_table(box, H, W, PH, PW, spatial_scale, sampling_ratio, aligned):
+    """Batch index, and for every bin and sample its four flat pixel offsets and weights.
+
+    Shapes (PH, PW, grid_h * grid_w, 4). Computed once per box and shared by its channels,
+    as torchvision does: the weights cost more than the four reads they weigh.
+    """
+    b, y1, x1, bin_h, bin_w, grid_h, grid_w = roi_geometry(
+        box, PH, PW, spatial_scale, sampling_ratio, aligned
+    )
+    pixels = np.empty((PH, PW, grid_h * grid_w, 4), dtype=np.int64)
+    weights = np.empty((PH, PW, grid_h * grid_w, 4), dtype=np.float64)
+    for ph in range(PH):
+        for pw in range(PW):
+            for iy in range(grid_h):
+                # Same operation order as torchvision, so the coordinates agree to the bit.
+                y = y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h
+                for ix in range(grid_w):
+                    x = x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w
+                    y0, y1_, x0, x1_, w00, w01, w10, w11 = bilinear_weights(y, x, H, W)
+                    s = iy * grid_w + ix
+                    pixels[ph, pw, s, 0], weights[ph, pw, s, 0] = y0 * W + x0, w00
+                    pixels[ph, pw, s, 1], weights[ph, pw, s, 1] = y0 * W + x1_, w01
+                    pixels[ph, pw, s, 2], weights[ph, pw, s, 2] = y1_ * W + x0, w10
+                    pixels[ph, pw, s, 3], weights[ph, pw, s, 3] = y1_ * W + x1_, w11
+    return b, pixels, weights, max(grid_h * grid_w, 1)
+
+
 @njit(parallel=True, cache=True)
 def _forward(x, boxes, PH, PW, spatial_scale, sampling_ratio, aligned, out):
-    C, H, W = x.shape[1], x.shape[2], x.shape[3]
-    for kc in prange(boxes.shape[0] * C):
-        k, c = kc // C, kc % C
-        b, y1, x1, bin_h, bin_w, grid_h, grid_w = roi_geometry(
-            boxes[k], PH, PW, spatial_scale, sampling_ratio, aligned
+    N, C, H, W = x.shape
+    planes = x.reshape(N, C, H * W)
+    for k in prange(boxes.shape[0]):
+        b, pixels, weights, count = sample_table(
+            boxes[k], H, W, PH, PW, spatial_scale, sampling_ratio, aligned
         )
-        count = max(grid_h * grid_w, 1)
-        plane = x[b, c]
-        for ph in range(PH):
-            for pw in range(PW):
-                total = 0.0
-                for iy in range(grid_h):
-                    y = y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h
-                    for ix in range(grid_w):
-                        x_ = x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w
-                        y0, y1_, x0, x1_, w00, w01, w10, w11 = bilinear_weights(y, x_, H, W)
-                        total += (
-                            w00 * plane[y0, x0]
-                            + w01 * plane[y0, x1_]
-                            + w10 * plane[y1_, x0]
-                            + w11 * plane[y1_, x1_]
-                        )
-                out[k, c, ph, pw] = total / count
+        for c in range(C):
+            plane = planes[b, c]
+            for ph in range(PH):
+                for pw in range(PW):
+                    total = 0.0
+                    for s in range(pixels.shape[2]):
+                        for corner in range(4):
+                            total += weights[ph, pw, s, corner] * plane[pixels[ph, pw, s, corner]]
+                    out[k, c, ph, pw] = total / count
 
 
 @njit(parallel=True, cache=True)
-def _backward(grad, boxes, PH, PW, spatial_scale, sampling_ratio, aligned, grad_x):
-    C, H, W = grad_x.shape[1], grad_x.shape[2], grad_x.shape[3]
-    for c in prange(C):  # a thread owns channel c of every image: no two threads share a pixel
+def _backward(grad, boxes, PH, PW, spatial_scale, sampling_ratio, aligned, parts, grad_x):
+    N, C, H, W = grad_x.shape
+    planes = grad_x.reshape(N, C, H * W)
+    # Boxes of one image add into the same pixels, so the parallel loop splits the channels:
+    # thread `part` owns channels part, part + parts, ... and tabulates each box once for them.
+    for part in prange(parts):
         for k in range(boxes.shape[0]):
-            b, y1, x1, bin_h, bin_w, grid_h, grid_w = roi_geometry(
-                boxes[k], PH, PW, spatial_scale, sampling_ratio, aligned
+            b, pixels, weights, count = sample_table(
+                boxes[k], H, W, PH, PW, spatial_scale, sampling_ratio, aligned
             )
-            count = max(grid_h * grid_w, 1)
-            plane = grad_x[b, c]
-            for ph in range(PH):
-                for pw in range(PW):
-                    g = grad[k, c, ph, pw] / count
-                    for iy in range(grid_h):
-                        y = y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h
-                        for ix in range(grid_w):
-                            x_ = x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w
-                            y0, y1_, x0, x1_, w00, w01, w10, w11 = bilinear_weights(y, x_, H, W)
-                            plane[y0, x0] += g * w00
-                            plane[y0, x1_] += g * w01
-                            plane[y1_, x0] += g * w10
-                            plane[y1_, x1_] += g * w11
+            for c in range(part, C, parts):
+                plane = planes[b, c]
+                for ph in range(PH):
+                    for pw in range(PW):
+                        g = grad[k, c, ph, pw] / count
+                        for s in range(pixels.shape[2]):
+                            for corner in range(4):
+                                plane[pixels[ph, pw, s, corner]] += g * weights[ph, pw, s, corner]
 
 
 def roi_align(
@@ -131,8 +150,13 @@ def roi_align(
     _forward(
         np.ascontiguousarray(x),
         np.ascontiguousarray(boxes, dtype=np.float64),
-        PH, PW, float(spatial_scale), int(sampling_ratio), bool(aligned), out,
-    )  # fmt: skip
+        PH,
+        PW,
+        float(spatial_scale),
+        int(sampling_ratio),
+        bool(aligned),
+        out,
+    )
     return out
 
 
@@ -148,9 +172,16 @@ def roi_align_backward(
 ) -> Any:
     """grad (K, C, PH, PW) → grad_x (N, C, H, W), in grad's dtype: the adjoint of `roi_align`."""
     grad_x = np.zeros(tuple(x_shape), dtype=np.float64)  # float64 sums, cast once at the end
+    parts = max(1, min(numba.get_num_threads(), x_shape[1]))
     _backward(
         np.ascontiguousarray(grad),
         np.ascontiguousarray(boxes, dtype=np.float64),
-        PH, PW, float(spatial_scale), int(sampling_ratio), bool(aligned), grad_x,
-    )  # fmt: skip
+        PH,
+        PW,
+        float(spatial_scale),
+        int(sampling_ratio),
+        bool(aligned),
+        parts,
+        grad_x,
+    )
     return grad_x.astype(grad.dtype, copy=False)

@@ -99,8 +99,7 @@ def roi_align(
 ) -> Any:
     """x (N, C, H, W), boxes (K, 5) → (K, C, PH, PW), in x's dtype."""
     xp = backend.array_module(x)
-    K, (N, C, H, W) = boxes.shape[0], x.shape
-    out = xp.zeros((K, C, PH, PW), dtype=x.dtype)
+    out = xp.zeros((boxes.shape[0], x.shape[1], PH, PW), dtype=x.dtype)
     # Boxes are read on the host (K × 5 numbers) to lay out each box's matrices.
     for k, box in enumerate(backend.to_numpy(boxes)):
         b, Ay, Ax, count = _box_matrices(
