@@ -141,17 +141,27 @@ class _Owner:
     """Decides when a gradient must be copied before it becomes somebody's ``.grad``.
 
     Backward functions may return views or the very array they received (``add`` hands the
-    same gradient to both inputs); a ``.grad`` that aliases another would change when the
-    other is updated in place, so views and arrays already handed out are copied.
+    same gradient to both inputs); a ``.grad`` that aliases another array would change when
+    that one is updated in place, and a ``.grad`` that aliases a gradient still waiting for
+    its node would corrupt it at the next ``+=``. So views, arrays already handed out and
+    arrays in flight are copied.
     """
 
     def __init__(self) -> None:
         self.handed_out: set[int] = set()
+        self.in_flight: set[int] = set()  # waiting in `pending` for their node's backward
 
     def claim(self, g: Any) -> Any:
-        if g.base is not None or id(g) in self.handed_out:
+        if g.base is not None or id(g) in self.handed_out or id(g) in self.in_flight:
             g = g.copy()
         self.handed_out.add(id(g))
+        return g
+
+    def share(self, g: Any) -> Any:
+        """``g`` goes to a node's pending gradients; it must not be an array a ``.grad`` holds."""
+        if id(g) in self.handed_out:
+            g = g.copy()
+        self.in_flight.add(id(g))
         return g
 
 
@@ -225,4 +235,4 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
             continue
         slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
         old = slots[t._out_index]
-        slots[t._out_index] = g if old is None else old + g
+        slots[t._out_index] = owner.share(g) if old is None else old + g
