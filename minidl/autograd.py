@@ -42,6 +42,11 @@ class no_grad(contextlib.ContextDecorator):
         global _grad_enabled
         _grad_enabled = self._previous
 
+    def _recreate_cm(self) -> no_grad:
+        # a fresh instance per call of a decorated function, so that a recursive call does
+        # not overwrite the outer call's `_previous` (and leave grad disabled for good)
+        return type(self)()
+
 
 class enable_grad(no_grad):
     """Record graphs again inside a `no_grad` block."""
