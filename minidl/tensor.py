@@ -53,6 +53,15 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        # without this, Python falls back to __len__: tensor([0.0]) would be True
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                f"reduce it first (e.g. (x > 0).data.all())"
+            )
+        return bool(self.data.reshape(()))
+
     def __repr__(self) -> str:
         body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4)
         body = body.replace("\n", "\n       ")
