@@ -331,4 +331,5 @@ def where(cond: Any, a: Operand, b: Operand) -> Tensor:
         raise TypeError(f"where: cond must be a bool array, got dtype {cond.dtype}")
     _check_broadcast("where", cond, a)
     _check_broadcast("where", cond, b)
+    _check_broadcast("where", a, b)
     return Where.apply(cond, a, b)
