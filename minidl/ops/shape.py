@@ -171,7 +171,9 @@ def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("concat: expected at least one tensor, got none")
     first = tensors[0].shape
-    axis = axis % len(first) if first else 0
+    if not -len(first) <= axis < len(first):
+        raise ValueError(f"concat: axis {axis} is out of range for shape {first}")
+    axis = axis % len(first)
     for i, t in enumerate(tensors):
         if len(t.shape) != len(first) or any(
             n != m for d, (n, m) in enumerate(zip(t.shape, first)) if d != axis
