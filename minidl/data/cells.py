@@ -123,7 +123,9 @@ def unet_weight_map(labels: np.ndarray, w0: float = 10.0, sigma: float = 5.0) ->
     if labels.ndim == 3:
         return np.stack([unet_weight_map(lab, w0, sigma) for lab in labels])
     if labels.ndim != 2:
-        raise ValueError(f"unet_weight_map: expected labels (H, W) or (N, H, W), got {labels.shape}")
+        raise ValueError(
+            f"unet_weight_map: expected labels (H, W) or (N, H, W), got {labels.shape}"
+        )
 
     fg = labels > 0
     n_fg = fg.sum()
