@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import minidl as md
 import minidl.optim as optim
 from minidl.optim.lbfgs import strong_wolfe, two_loop_direction
-
-
-def _torch():
-    if os.environ.get("MINIDL_REQUIRE_TORCH") == "1":
-        import torch
-
-        return torch
-    return pytest.importorskip("torch")
 
 
 def _quadratic(n=20, seed=0):
@@ -118,10 +108,9 @@ def test_lbfgs_needs_a_closure_and_valid_settings():
 
 
 @pytest.mark.parametrize("problem", ["quadratic", "rosenbrock"])
-def test_lbfgs_behaves_like_torch(problem):
+def test_lbfgs_behaves_like_torch(problem, torch):
     """Same iterations, evaluations and end point as torch.optim.LBFGS(strong_wolfe): on these
     problems both line searches accept the same steps, so the paths coincide."""
-    torch = _torch()
     if problem == "quadratic":
         A, b, _ = _quadratic()
         fn_md = _quadratic_loss(A, b)

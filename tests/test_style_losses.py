@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import minidl as md
 import minidl.nn.functional as F
-
-
-def _torch():
-    if os.environ.get("MINIDL_REQUIRE_TORCH") == "1":
-        import torch
-
-        return torch
-    return pytest.importorskip("torch")
 
 
 def _image(rng, shape=(2, 3, 5, 4)):
@@ -51,8 +41,7 @@ def test_tv_loss_gradcheck_and_value():
     assert F.tv_loss(md.tensor(ramp)).item() == pytest.approx(1.0)
 
 
-def test_gram_matrix_matches_torch():
-    torch = _torch()
+def test_gram_matrix_matches_torch(torch):
     x = np.random.default_rng(4).standard_normal((2, 8, 7, 9)).astype(np.float32)
     f = torch.from_numpy(x).reshape(2, 8, 63)
     expected = (torch.bmm(f, f.transpose(1, 2)) / (8 * 63)).numpy()
