@@ -1,1 +1,4 @@
 """Matplotlib helpers for the lessons and demos, one module per topic."""
+
+from .curves import plot_history
+from .segmentation import error_map, overlay, segmentation_grid, show_error, show_weight_map
