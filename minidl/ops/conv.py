@@ -1,0 +1,326 @@
+"""Convolution and transpose convolution as im2col + one GEMM, with hand-written backwards.
+
+Kernels: ``minidl/kernels/im2col/{reference,cpu,gpu}.py`` (``im2col``, ``col2im``), picked by
+``minidl.kernels.get``; the GEMMs are ``xp.matmul`` (OpenBLAS on the CPU, cuBLAS on the GPU).
+
+The three GEMMs of a conv layer, with ``cols`` = im2col(x) viewed as (C*KH*KW, N*OH*OW)::
+
+    forward   y2d  (C_out, N*OH*OW)   = w2d (C_out, C*KH*KW) @ cols
+    weights   dw2d (C_out, C*KH*KW)   = dy2d (C_out, N*OH*OW) @ cols.T
+    input     dcols (C*KH*KW, N*OH*OW) = w2d.T @ dy2d,   dx = col2im(dcols)
+
+The batch is folded into each GEMM, and the long dimension N*OH*OW is contiguous. A transpose
+convolution is the same three products in another order: its forward is the input-gradient of
+a convolution, and its backward is a convolution plus a weight correlation.
+
+``cols`` is big (9x the input for a 3x3 kernel) and only needed inside one call, so it lives
+in a reused work buffer (see `Workspace`) and the backward recomputes it instead of keeping
+one per layer alive between forward and backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import kernels
+from ..autograd import Function
+from ..backend import array_module, device_of
+from ..kernels.im2col.reference import output_size
+from ..tensor import Tensor
+from .shape import pad as pad_op
+
+Pair = tuple[int, int]
+
+
+class Workspace:
+    """One flat scratch array per (array module, dtype), grown to the largest request.
+
+    PERFORMANCE-NOTES trap 2: glibc returns buffers over 32 MB to the OS on free, so a fresh
+    151 MB ``cols`` cost 16 ms to touch against 5.6 ms reused (and over 200 ms after the VM
+    reclaimed the pages). Every conv call borrows a view of this buffer instead. A view is
+    only valid until the next conv call: nothing keeps one across calls (not thread-safe).
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, str], Any] = {}
+
+    def get(self, xp: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+        size = 1
+        for n in shape:
+            size *= n
+        key = (xp.__name__, xp.dtype(dtype).name)
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < size:
+            buf = self._buffers[key] = xp.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
+
+    def clear(self) -> None:
+        """Free the buffers (they come back, at their size, with the next conv call)."""
+        self._buffers.clear()
+
+
+workspace = Workspace()
+
+
+def _im2col(x: Any, geometry: tuple[int, ...]) -> Any:
+    """``cols`` (C, KH, KW, N, OH, OW) of ``x`` written into the workspace."""
+    KH, KW, SH, SW, PH, PW, DH, DW = geometry
+    N, C, H, W = x.shape
+    shape = (C, KH, KW, N, output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW))
+    out = workspace.get(array_module(x), shape, x.dtype)
+    return kernels.get("im2col", x)(x, *geometry, out=out)
+
+
+def _gemm_to_cols(a: Any, b: Any, shape: tuple[int, ...]) -> Any:
+    """``a @ b`` written into the workspace, viewed as ``cols`` of ``shape``."""
+    cols = workspace.get(array_module(a), shape, a.dtype)
+    array_module(a).matmul(a, b, out=cols.reshape(a.shape[0], b.shape[1]))
+    return cols
+
+
+def _channels_first(x: Any) -> Any:
+    """(N, C, H, W) -> (C, N*H*W): the GEMM operand layout. A copy, the size of x."""
+    N, C, H, W = x.shape
+    return x.transpose(1, 0, 2, 3).reshape(C, N * H * W)
+
+
+def _batch_first(y2d: Any, N: int, H: int, W: int) -> Any:
+    """(C, N*H*W) -> contiguous (N, C, H, W)."""
+    C = y2d.shape[0]
+    return array_module(y2d).ascontiguousarray(y2d.reshape(C, N, H, W).transpose(1, 0, 2, 3))
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation):
+        C_out, C, KH, KW = w.shape
+        geometry = (KH, KW, *stride, *padding, *dilation)
+        cols = _im2col(x, geometry)
+        _, _, _, N, OH, OW = cols.shape
+        y = _batch_first(w.reshape(C_out, -1) @ cols.reshape(C * KH * KW, -1), N, OH, OW)
+        if b is not None:
+            y += b.reshape(1, C_out, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.geometry = geometry
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        C_out = w.shape[0]
+        w2d = w.reshape(C_out, -1)  # (C_out, C*KH*KW)
+        dy2d = _channels_first(dy)  # (C_out, N*OH*OW)
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            cols = _im2col(x, ctx.geometry)  # recomputed: cheaper than keeping it alive
+            dw = (dy2d @ cols.reshape(w2d.shape[1], -1).T).reshape(w.shape)
+        if need_x:
+            C, KH, KW = w.shape[1:]
+            N, _, OH, OW = dy.shape
+            dcols = _gemm_to_cols(w2d.T, dy2d, (C, KH, KW, N, OH, OW))
+            dx = kernels.get("col2im", dcols)(dcols, x.shape, *ctx.geometry)
+        return dx, dw, db, None, None, None
+
+
+class ConvTranspose2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation):
+        N, C_in, H, W = x.shape
+        _, C_out, KH, KW = w.shape
+        geometry = (KH, KW, *stride, *padding, *dilation)
+        OH, OW = _transpose_size((H, W), (KH, KW), stride, padding, output_padding, dilation)
+        w2d = w.reshape(C_in, -1)  # (C_in, C_out*KH*KW)
+        cols = _gemm_to_cols(w2d.T, _channels_first(x), (C_out, KH, KW, N, H, W))
+        y = kernels.get("col2im", cols)(cols, (N, C_out, OH, OW), *geometry)
+        if b is not None:
+            y += b.reshape(1, C_out, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.geometry = geometry
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        N, C_in, H, W = x.shape
+        w2d = w.reshape(C_in, -1)
+        # With output_padding >= stride (allowed when < dilation) im2col(dy) has extra
+        # trailing rows/columns that no input pixel produced: keep the first H x W.
+        cols = _im2col(dy, ctx.geometry)[..., :H, :W]
+        cols2d = cols.reshape(w2d.shape[1], N * H * W)  # a copy only in that rare case
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            dw = (_channels_first(x) @ cols2d.T).reshape(w.shape)
+        if need_x:
+            dx = _batch_first(w2d @ cols2d, N, H, W)
+        return dx, dw, db, None, None, None, None
+
+
+# ---- argument checks -------------------------------------------------------------------------
+
+
+def pair(op: str, name: str, value: Any, minimum: int) -> Pair:
+    """An int or a pair of ints, each >= minimum, as a pair (PyTorch's ``_pair``)."""
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, int) and v >= minimum for v in values):
+        raise ValueError(
+            f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}"
+        )
+    return values  # type: ignore[return-value]
+
+
+def check_image(op: str, x: Any, what: str = "input") -> None:
+    if len(x.shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a floating-point {what}, got {x.dtype}")
+
+
+def _check_weight(op: str, x: Any, w: Any, b: Any, in_axis: int, out_axis: int) -> None:
+    layout = "(C_out, C_in, KH, KW)" if in_axis == 1 else "(C_in, C_out, KH, KW)"
+    if len(w.shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D weight {layout}, got shape {tuple(w.shape)}")
+    if x.shape[1] != w.shape[in_axis]:
+        raise ValueError(
+            f"{op}: expected input with {w.shape[in_axis]} channels (weight is "
+            f"{tuple(w.shape)}), got {tuple(x.shape)}"
+        )
+    if b is not None and tuple(b.shape) != (w.shape[out_axis],):
+        raise ValueError(
+            f"{op}: expected bias of shape ({w.shape[out_axis]},) for weight "
+            f"{tuple(w.shape)}, got {tuple(b.shape)}"
+        )
+    for name, t in (("weight", w), ("bias", b)):
+        if t is not None and t.dtype != x.dtype:
+            raise ValueError(f"{op}: {name} is {t.dtype} but input is {x.dtype}; cast one")
+        if t is not None and device_of(_data(t)) != device_of(_data(x)):
+            raise ValueError(
+                f"{op}: {name} is on {device_of(_data(t))} but input is on {device_of(_data(x))}"
+            )
+
+
+def _data(t: Any) -> Any:
+    return t.data if isinstance(t, Tensor) else t
+
+
+def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
+    """'same' for stride 1: total D*(K-1) per axis; PyTorch puts the odd extra at the end."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    before = (total[0] // 2, total[1] // 2)
+    extra = (total[0] - 2 * before[0], total[1] - 2 * before[1])
+    return before, extra
+
+
+def _transpose_size(size, kernel, stride, padding, output_padding, dilation) -> Pair:
+    """(H-1)*S - 2P + D*(K-1) + output_padding + 1 per axis (PyTorch's ConvTranspose2d)."""
+    return tuple(  # type: ignore[return-value]
+        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for n, k, s, p, op, d in zip(size, kernel, stride, padding, output_padding, dilation)
+    )
+
+
+# ---- public functions ------------------------------------------------------------------------
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair | str = 0,
+    dilation: int | Pair = 1,
+) -> Tensor:
+    """2-D cross-correlation (what deep learning calls convolution), like ``torch.conv2d``.
+
+    Shapes:
+        x (N, C_in, H, W), weight (C_out, C_in, KH, KW), bias (C_out,) -> (N, C_out, OH, OW),
+        OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1, and likewise OW.
+
+    Math: y[n, o, i, j] = b[o] + sum_{c, kh, kw} w[o, c, kh, kw] *
+    x_pad[n, c, i*SH + kh*DH, j*SW + kw*DW]. Backward: dx is the transpose convolution of dy
+    with w, dw the correlation of x with dy, db the sum of dy over (N, OH, OW).
+
+    ``padding`` is an int, a pair, "valid" (0) or "same" (stride 1 only; output H x W, an odd
+    total padding puts the extra row/column at the bottom/right, as PyTorch does).
+
+    Kernel: minidl/kernels/im2col/ (im2col, col2im) + one GEMM per product (see module doc).
+    Reference: ``torch.nn.functional.conv2d`` (groups=1); Chellapilla et al. 2006 for im2col.
+    """
+    op = "conv2d"
+    check_image(op, x)
+    _check_weight(op, x, weight, bias, in_axis=1, out_axis=0)
+    stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+            padding, extra = _same_padding(kernel, dilation)
+            if extra != (0, 0):
+                x = pad_op(x, (0, extra[1], 0, extra[0]))
+        else:
+            raise ValueError(
+                f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
+            )
+    padding = pair(op, "padding", padding, 0)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel} with dilation {dilation} spans {span}, larger than the "
+            f"padded input {padded} (input {tuple(x.shape)}, padding {padding})"
+        )
+    return Conv2d.apply(x, weight, bias, stride, padding, dilation)
+
+
+def conv_transpose2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    output_padding: int | Pair = 0,
+    dilation: int | Pair = 1,
+) -> Tensor:
+    """Transpose convolution (the adjoint of `conv2d` in x), like ``torch.conv_transpose2d``.
+
+    Shapes:
+        x (N, C_in, H, W), weight (C_in, C_out, KH, KW), bias (C_out,) -> (N, C_out, OH, OW),
+        OH = (H-1)*SH - 2*PH + DH*(KH-1) + output_padding_H + 1, and likewise OW.
+
+    Math: each input pixel x[n, c, i, j] adds x[n, c, i, j] * w[c, :, kh, kw] at output
+    position (i*SH - PH + kh*DH, j*SW - PW + kw*DW): zero insertion between the input pixels,
+    then a convolution with the flipped kernel. ``output_padding`` (< stride or < dilation)
+    picks among the output sizes that a stride-S convolution maps back to H.
+
+    Kernel: minidl/kernels/im2col/ (col2im forward, im2col backward) + GEMMs.
+    Reference: ``torch.nn.functional.conv_transpose2d`` (groups=1); Dumoulin & Visin,
+    "A guide to convolution arithmetic for deep learning" (2016).
+    """
+    op = "conv_transpose2d"
+    check_image(op, x)
+    _check_weight(op, x, weight, bias, in_axis=0, out_axis=1)
+    stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
+    padding = pair(op, "padding", padding, 0)
+    output_padding = pair(op, "output_padding", output_padding, 0)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than the stride "
+                f"{stride} or the dilation {dilation} along each axis"
+            )
+    kernel = tuple(weight.shape[2:])
+    out = _transpose_size(x.shape[2:], kernel, stride, padding, output_padding, dilation)
+    if min(out) <= 0:
+        raise ValueError(
+            f"{op}: output size {out} is not positive for input {tuple(x.shape)}, kernel "
+            f"{kernel}, stride {stride}, padding {padding}, dilation {dilation}"
+        )
+    return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation)
