@@ -42,19 +42,8 @@ def test_cross_entropy_pixel_weight_is_a_weighted_mean_of_pixel_losses(case):
     assert ones == pytest.approx(F.cross_entropy(x, target).item())
 
 
-def _torch():
-    import os
-
-    if os.environ.get("MINIDL_REQUIRE_TORCH") == "1":
-        import torch
-    else:
-        torch = pytest.importorskip("torch")
-    return torch
-
-
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_cross_entropy_pixel_weight_equals_torch(case, reduction):
-    torch = _torch()
+def test_cross_entropy_pixel_weight_equals_torch(torch, case, reduction):
     logits, target, w_map, w_class = case
     x = md.tensor(logits, requires_grad=True)
     ours = F.cross_entropy(x, target, w_class, reduction=reduction, pixel_weight=w_map)
@@ -74,8 +63,7 @@ def test_cross_entropy_pixel_weight_equals_torch(case, reduction):
 
 @pytest.mark.parametrize("pos_weight_shape", [(1,), (5,)])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_bce_pos_weight_equals_torch_and_gradchecks(pos_weight_shape, reduction):
-    torch = _torch()
+def test_bce_pos_weight_equals_torch_and_gradchecks(torch, pos_weight_shape, reduction):
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((2, 1, 4, 5)) * 3
     target = rng.integers(0, 2, (2, 1, 4, 5)).astype(np.float64)
