@@ -1,0 +1,110 @@
+"""Batch normalisation with a hand-written backward (the textbook derivation, in array code).
+
+No kernel: reductions over every axis but the channel axis, written with arrays here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Function
+from ..backend import array_module
+from ..tensor import Tensor
+
+
+class BatchNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        xp = array_module(x)
+        axes = (0, *range(2, x.ndim))  # every axis but the channels
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcastable to x
+        if training:
+            mean = x.mean(axis=axes)
+            var = ((x - mean.reshape(shape)) ** 2).mean(axis=axes)  # biased, as used here
+            if running_mean is not None:
+                m = x.size // x.shape[1]  # values per channel
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+                running_var *= 1 - momentum
+                running_var += momentum * var * (m / (m - 1))  # unbiased in the running stat
+        else:
+            # copies: a later training step updates the running stats in place
+            mean, var = running_mean.copy(), running_var.copy()
+        inv_std = 1 / xp.sqrt(var + eps)
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        y = x_hat if weight is None else x_hat * weight.reshape(shape)
+        if bias is not None:
+            y = y + bias.reshape(shape)
+        ctx.save_for_backward(x, mean, inv_std, weight)
+        ctx.training, ctx.axes, ctx.shape = training, axes, shape
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, mean, inv_std, weight = ctx.saved_tensors
+        axes, shape = ctx.axes, ctx.shape
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)  # recomputed, not kept
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dw = (dy * x_hat).sum(axis=axes) if need_w else None
+        db = dy.sum(axis=axes) if need_b else None
+        dx = None
+        if need_x:
+            dx_hat = dy if weight is None else dy * weight.reshape(shape)
+            if ctx.training:
+                # mean and var depend on x too: dx = (dx_hat - mean(dx_hat)
+                #                                      - x_hat * mean(dx_hat * x_hat)) / std
+                centred = dx_hat - dx_hat.mean(axis=axes, keepdims=True)
+                dx = centred - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+                dx = dx * inv_std.reshape(shape)
+            else:  # running statistics are constants
+                dx = dx_hat * inv_std.reshape(shape)
+        return dx, dw, db, None, None, None, None, None
+
+
+def _array(t: Any) -> Any:
+    return t.data if isinstance(t, Tensor) else t
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | Any | None,
+    running_var: Tensor | Any | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel to zero mean and unit variance, then scale and shift.
+
+    Shapes: x (N, C, *) -> same; running_mean, running_var, weight, bias (C,).
+
+    Math: y = (x - mean) / sqrt(var + eps) * weight + bias, with mean and the biased var over
+    (N, *) of the batch when ``training`` (and then, in place, running = (1 - momentum) *
+    running + momentum * batch statistic, the variance unbiased), else the running ones.
+    Backward (training): dx = (dx̂ - mean(dx̂) - x̂ * mean(dx̂ * x̂)) / sqrt(var + eps),
+    dx̂ = dy * weight, dweight = sum(dy * x̂), dbias = sum(dy).
+
+    Kernel: none; reductions in minidl/ops/norm.py.
+    Reference: ``torch.nn.functional.batch_norm``; Ioffe & Szegedy, "Batch Normalization"
+    (2015).
+    """
+    op = "batch_norm"
+    if len(x.shape) < 2:
+        raise ValueError(f"{op}: expected input (N, C, *) with >= 2 dims, got {tuple(x.shape)}")
+    C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):  # fmt: skip
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(f"{op}: expected {name} of shape ({C},), got {tuple(t.shape)}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+    if not training and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+    if training and x.size // C <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 value per channel when training, got input "
+            f"{tuple(x.shape)}"
+        )
+    rm, rv = _array(running_mean), _array(running_var)
+    return BatchNorm.apply(x, weight, bias, rm, rv, bool(training), float(momentum), float(eps))
