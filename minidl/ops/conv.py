@@ -131,7 +131,7 @@ class ConvTranspose2d(Function):
         N, C_in, H, W = x.shape
         _, C_out, KH, KW = w.shape
         geometry = (KH, KW, *stride, *padding, *dilation)
-        OH, OW = _transpose_size((H, W), (KH, KW), stride, padding, output_padding, dilation)
+        OH, OW = transpose_output_size((H, W), (KH, KW), stride, padding, output_padding, dilation)
         w2d = w.reshape(C_in, -1)  # (C_in, C_out*KH*KW)
         cols = _gemm_to_cols(w2d.T, _channels_first(x), (C_out, KH, KW, N, H, W))
         y = kernels.get("col2im", cols)(cols, (N, C_out, OH, OW), *geometry)
@@ -216,7 +216,7 @@ def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
     return before, extra
 
 
-def _transpose_size(size, kernel, stride, padding, output_padding, dilation) -> Pair:
+def transpose_output_size(size, kernel, stride, padding, output_padding, dilation) -> Pair:
     """(H-1)*S - 2P + D*(K-1) + output_padding + 1 per axis (PyTorch's ConvTranspose2d)."""
     return tuple(  # type: ignore[return-value]
         (n - 1) * s - 2 * p + d * (k - 1) + op + 1
@@ -317,7 +317,7 @@ def conv_transpose2d(
                 f"{stride} or the dilation {dilation} along each axis"
             )
     kernel = tuple(weight.shape[2:])
-    out = _transpose_size(x.shape[2:], kernel, stride, padding, output_padding, dilation)
+    out = transpose_output_size(x.shape[2:], kernel, stride, padding, output_padding, dilation)
     if min(out) <= 0:
         raise ValueError(
             f"{op}: output size {out} is not positive for input {tuple(x.shape)}, kernel "
