@@ -1,6 +1,7 @@
 """Layers, containers and losses (``import minidl.nn as nn``)."""
 
 from . import functional, init
+from .conv import Conv2d, ConvTranspose2d
 from .layers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -16,3 +17,5 @@ from .layers import (
     Tanh,
 )
 from .module import Module, Parameter
+from .norm import BatchNorm2d
+from .pooling import AvgPool2d, MaxPool2d, MaxUnpool2d, Upsample

@@ -19,8 +19,17 @@ from ..ops import (  # noqa: F401  (re-exported)
     tanh,
     transpose,
 )
+from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
+from ..ops.norm import batch_norm  # noqa: F401  (re-exported)
+from ..ops.pool import (  # noqa: F401  (re-exported)
+    avg_pool2d,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool2d,
+)
 from ..ops.style import content_loss, gram_matrix, style_loss, tv_loss  # noqa: F401
+from ..ops.upsample import bed_of_nails, interpolate  # noqa: F401  (re-exported)
 from ..tensor import Tensor
 
 
