@@ -283,6 +283,7 @@ def maximum(a: Operand, b: Operand) -> Tensor:
 
 
 def minimum(a: Operand, b: Operand) -> Tensor:
+    _check_broadcast("minimum", a, b)  # errors name minimum, not the maximum it is built on
     return neg(maximum(-a, -b))
 
 

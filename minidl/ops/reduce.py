@@ -79,7 +79,8 @@ def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 
 def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    return neg(max(neg(a), axis, keepdims))
+    axes = _normalize_axis("min", axis, a.ndim)  # errors name min, not the max it is built on
+    return neg(max(neg(a), axes, keepdims))
 
 
 def argmax(a: Tensor, axis: int | None = None) -> Tensor:
