@@ -74,7 +74,8 @@ def gradcheck(
                 f"(use x.double() or md.tensor(..., dtype=md.float64))"
             )
         xp = backend.array_module(inputs[i].data)
-        inputs[i].data = xp.ascontiguousarray(inputs[i].data)  # perturbed through a flat view
+        # perturbed through a flat view; ascontiguousarray turns a 0-d array into 1-d: reshape
+        inputs[i].data = xp.ascontiguousarray(inputs[i].data).reshape(inputs[i].shape)
         inputs[i].grad = None
     rng = np.random.default_rng(seed)
 
