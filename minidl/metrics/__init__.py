@@ -11,3 +11,11 @@ from .segmentation import (
     pixel_accuracy,
     to_labels,
 )
+from .verification import (
+    ROC,
+    accuracy_at_threshold,
+    auc,
+    best_threshold,
+    roc_auc,
+    roc_curve,
+)

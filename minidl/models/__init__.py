@@ -1,1 +1,3 @@
 """The finished reference models that the lessons build step by step."""
+
+from .siamese import EmbeddingNet, FaceDatabase, Match, SiameseNet

@@ -16,6 +16,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
+from .metric import TripletMarginLoss
 from .module import Module, Parameter
 from .norm import BatchNorm2d
 from .pooling import AvgPool2d, MaxPool2d, MaxUnpool2d, Upsample

@@ -21,6 +21,12 @@ from ..ops import (  # noqa: F401  (re-exported)
 )
 from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
+from ..ops.metric_loss import (  # noqa: F401  (re-exported)
+    contrastive_loss,
+    normalize,
+    pairwise_distance,
+    triplet_margin_loss,
+)
 from ..ops.norm import batch_norm  # noqa: F401  (re-exported)
 from ..ops.pool import (  # noqa: F401  (re-exported)
     avg_pool2d,
