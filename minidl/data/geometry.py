@@ -9,6 +9,8 @@ are warped by the very same coordinates (smooth interpolation for images, neares
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage
 
@@ -66,14 +68,21 @@ def elastic_displacement(
         raise ValueError(f"elastic_displacement: expected grid >= 2, got {grid}")
     H, W = shape
     coarse = rng.normal(0.0, sigma, size=(2, grid, grid))
-    # Position of every pixel on the coarse lattice: 0 .. grid-1 across the image.
-    r = np.linspace(0.0, grid - 1, H)
-    c = np.linspace(0.0, grid - 1, W)
-    rr, cc = np.meshgrid(r, c, indexing="ij")
-    order = min(3, grid - 1)  # a cubic spline needs at least 4 knots; 3 knots give a quadratic
-    return np.stack(
-        [ndimage.map_coordinates(coarse[i], [rr, cc], order=order, mode="mirror") for i in (0, 1)]
+    # The 2-D cubic spline is a tensor product, so interpolating is two small matrix products.
+    return _spline_matrix(H, grid) @ coarse @ _spline_matrix(W, grid).T
+
+
+@functools.cache
+def _spline_matrix(n: int, grid: int) -> np.ndarray:
+    """Weights (n, grid) of the cubic-spline interpolation through ``grid`` knots spread over
+    n pixels (knots at the first and last pixel); row i gives pixel i from the knot values."""
+    at = np.linspace(0.0, grid - 1, n)
+    basis = np.eye(grid)
+    m = np.stack(
+        [ndimage.map_coordinates(basis[j], [at], order=3, mode="mirror") for j in range(grid)], 1
     )
+    m.flags.writeable = False
+    return m
 
 
 def warp(

@@ -1,6 +1,6 @@
 """Photographs as float32 (C, H, W) arrays: the user's own files and scikit-image's samples.
 
-`load_image` reads PNG, JPEG, BMP, GIF and TIFF files (through scikit-image / imageio);
+`load_image` reads PNG, JPEG, BMP, GIF and TIFF files (through imageio);
 `sample_image` returns the photographs bundled inside scikit-image (no download): content
 images ``astronaut``, ``chelsea`` (a cat), ``coffee``; textures ``brick``, ``gravel``,
 ``grass`` (grayscale, repeated to three channels unless ``gray=True``).
@@ -79,8 +79,12 @@ def _resize(image: np.ndarray, hw: tuple[int, int], order: int) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image file as stored (no scaling), with clear errors."""
-    from skimage import io
+    """Decode an image file as stored (no scaling), with clear errors.
+
+    Read with imageio (a scikit-image dependency): Pillow for PNG, JPEG, BMP and GIF (first
+    frame), tifffile for TIFF.
+    """
+    import imageio.v3 as iio
 
     p = Path(path)
     if not p.exists():
@@ -93,8 +97,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             f"expected one of {', '.join(IMAGE_SUFFIXES)}"
         )
     try:
-        return io.imread(p)
-    except Exception as exc:  # imageio/Pillow raise many types for broken files
+        if p.suffix.lower() in (".tif", ".tiff"):
+            return np.asarray(iio.imread(p, plugin="tifffile"))
+        return np.asarray(iio.imread(p, plugin="pillow", index=0))
+    except Exception as exc:  # Pillow and tifffile raise many types for broken files
         raise ValueError(f"load_image: could not decode {p} ({type(exc).__name__}: {exc})") from exc
 
 
