@@ -34,6 +34,7 @@ from ..ops.pool import (  # noqa: F401  (re-exported)
     max_pool2d_with_indices,
     max_unpool2d,
 )
+from ..ops.roi import roi_align, roi_pool  # noqa: F401  (re-exported)
 from ..ops.style import content_loss, gram_matrix, style_loss, tv_loss  # noqa: F401
 from ..ops.upsample import bed_of_nails, interpolate  # noqa: F401  (re-exported)
 from ..tensor import Tensor
