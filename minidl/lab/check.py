@@ -1,0 +1,222 @@
+"""`check`: is a kernel implementation right, do the ops still differentiate, how fast is it?
+
+    >>> import minidl as md
+    >>> report = md.kernels.check("max_pool2d", my_module)   # or "cpu", "gpu", a function
+    >>> report.ok
+
+Three parts, each printed as it finishes:
+1. correctness: every edge case of the kernel's spec, compared with the NumPy reference
+   (shape, dtype, values; inputs must come back unmodified);
+2. gradcheck: the ops that call this kernel, run with the implementation swapped in
+   (``minidl.kernels.use``), against float64 finite differences;
+3. speed: the implementation against the shipped kernel of the same device, on a realistic
+   input (not part of ``ok``; skipped under the CUDA simulator, where timing means nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import backend, kernels
+from .spec import Args, Case, KernelSpec, compare
+
+# One specs module per kernel family; add yours here (see spec.py).
+FAMILIES = ("minidl.lab.specs_conv", "minidl.lab.specs_pool")
+
+
+def specs() -> dict[str, KernelSpec]:
+    """Every kernel the lab can check, by name."""
+    table: dict[str, KernelSpec] = {}
+    for family in FAMILIES:
+        table.update(importlib.import_module(family).SPECS)
+    return table
+
+
+@dataclass
+class Report:
+    """The outcome of `check`; ``print(report)`` shows it, ``report.ok`` sums it up."""
+
+    kernel: str
+    impl: str
+    device: str
+    cases: list[tuple[str, str | None]] = field(default_factory=list)  # (name, error or None)
+    gradcheck: str | None = "not run"  # None when it passed
+    ops: str = ""
+    timing: str = "not run"
+
+    @property
+    def ok(self) -> bool:
+        return all(err is None for _, err in self.cases) and self.gradcheck is None
+
+    def __str__(self) -> str:
+        n_bad = sum(err is not None for _, err in self.cases)
+        lines = [f"kernels.check({self.kernel!r}, {self.impl}) on {self.device}"]
+        n_ok = len(self.cases) - n_bad
+        lines.append(f"  correctness against the reference: {n_ok}/{len(self.cases)} cases")
+        for name, err in self.cases:
+            lines.append(f"    {'ok  ' if err is None else 'FAIL'}  {name}")
+            if err is not None:
+                lines.extend(f"          {line}" for line in err.splitlines())
+        verdict = "ok"
+        if self.gradcheck is not None:
+            verdict = "FAIL\n      " + self.gradcheck.replace("\n", "\n      ")
+        lines.append(f"  gradcheck of {self.ops} using it: {verdict}")
+        lines.append(f"  speed: {self.timing}")
+        lines.append(f"  => {'PASS' if self.ok else 'FAIL'}")
+        return "\n".join(lines)
+
+
+def _describe(impl: Any) -> str:
+    if isinstance(impl, str):
+        return f"impl={impl!r}"
+    module = getattr(impl, "__module__", None) or getattr(impl, "__name__", "?")
+    return f"impl={getattr(impl, '__name__', type(impl).__name__)} from {module}"
+
+
+def _on_device(args: Args, device: str) -> Args:
+    """Move the arrays among the arguments to ``device`` (CuPy for "cuda")."""
+    if device == "cpu":
+        return args
+
+    def move(a: Any) -> Any:
+        return backend.to_device(a, device) if isinstance(a, np.ndarray) else a
+
+    positional, keywords = args
+    return tuple(map(move, positional)), {k: move(v) for k, v in keywords.items()}
+
+
+def _outputs(result: Any) -> tuple[np.ndarray, ...]:
+    outs = result if isinstance(result, tuple) else (result,)
+    return tuple(backend.to_numpy(o) for o in outs)
+
+
+def _check_case(spec: KernelSpec, fn: Callable, case: Case, device: str) -> str | None:
+    reference = kernels.shipped(spec.kernel, "reference")
+    args, kwargs = case.make(np.random.default_rng(0))
+    want = _outputs(reference(*args, **kwargs))
+    pristine, _ = case.make(np.random.default_rng(0))
+    args, kwargs = _on_device(case.make(np.random.default_rng(0)), device)
+    try:
+        got = _outputs(fn(*args, **kwargs))
+    except Exception as exc:  # a student's kernel may fail in any way: report it
+        return f"raised {type(exc).__name__}: {exc}"
+    if len(got) != len(want):
+        return f"returned {len(got)} outputs, expected {len(want)} ({', '.join(spec.outputs)})"
+    errors = [compare(*z) for z in zip(spec.outputs, got, want, spec.exact)]
+    for i, (before, after) in enumerate(zip(pristine, args)):
+        if isinstance(before, np.ndarray):
+            if not np.array_equal(before, backend.to_numpy(after), equal_nan=True):
+                errors.append(f"modified its input argument {i}")
+    errors = [e for e in errors if e]
+    return "\n".join(errors) or None
+
+
+def _time(fn: Callable, args: Args, device: str) -> float:
+    """Best of a few runs, in seconds (after one warm-up call, which may compile)."""
+    positional, keywords = args
+    sync = backend.xp_for("cuda").cuda.Device().synchronize if device == "cuda" else lambda: None
+    fn(*positional, **keywords)
+    best, spent = float("inf"), 0.0
+    for _ in range(20):
+        sync()
+        start = time.perf_counter()
+        fn(*positional, **keywords)
+        sync()
+        elapsed = time.perf_counter() - start
+        best, spent = min(best, elapsed), spent + elapsed
+        if spent > 0.5:
+            break
+    return best
+
+
+def _default_device(impl: Any) -> str:
+    if impl == "gpu" and backend.gpu_status()[0]:
+        return "cuda"
+    return "cpu"  # under NUMBA_ENABLE_CUDASIM=1 the gpu kernels run on NumPy arrays
+
+
+def check(
+    op: str,
+    impl: Any = "cpu",
+    *,
+    device: str | None = None,
+    gradcheck: bool = True,
+    bench: bool = True,
+    verbose: bool = True,
+) -> Report:
+    """Check an implementation of kernel ``op`` (e.g. "max_pool2d", "im2col").
+
+    ``impl`` is "reference" | "cpu" | "gpu", a module that defines a function named ``op``,
+    or the function itself. ``device`` ("cpu" or "cuda") is where its inputs live; by
+    default "cuda" for impl="gpu" when a GPU is usable, else "cpu". Prints the report when
+    ``verbose`` and returns it (see `Report`).
+    """
+    table = specs()
+    if op not in table:
+        raise ValueError(f"kernels.check: no lab spec for {op!r}; known: {sorted(table)}")
+    spec = table[op]
+    fn = kernels.resolve(op, impl)
+    device = device or _default_device(impl)
+    where = device
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        where += " (numba-cuda kernels on the CUDA simulator)"
+    report = Report(op, _describe(impl), where, ops=spec.ops)
+    for case in spec.cases:
+        report.cases.append((case.name, _check_case(spec, fn, case, device)))
+    if gradcheck:
+        try:
+            with kernels.use(**{op: fn}):
+                spec.gradcheck(device)
+            report.gradcheck = None
+        except Exception as exc:  # GradcheckError, or the kernel failing inside the op
+            report.gradcheck = f"{type(exc).__name__}: {exc}"
+    if bench and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        report.timing = "skipped (CUDA simulator: timings mean nothing)"
+    elif bench:
+        shipped_impl = "gpu" if device == "cuda" else "cpu"
+        args = _on_device(spec.bench.make(np.random.default_rng(0)), device)
+        ours = _time(fn, args, device)
+        theirs = _time(kernels.shipped(op, shipped_impl), args, device)
+        report.timing = (
+            f"{ours * 1e3:.3f} ms against the shipped {shipped_impl} kernel's "
+            f"{theirs * 1e3:.3f} ms ({ours / theirs:.2f}x) on {spec.bench.name}"
+        )
+    if verbose:
+        print(report, flush=True)
+    return report
+
+
+def check_all(argv: list[str] | None = None) -> int:
+    """``minidl check [--impl NAME ...] [--kernel NAME ...] [--no-bench]``: 0 when all pass.
+
+    By default every kernel's cpu implementation, plus its gpu one when a GPU is usable or
+    ``NUMBA_ENABLE_CUDASIM=1`` is set.
+    """
+    parser = argparse.ArgumentParser(prog="minidl check", description=check_all.__doc__)
+    parser.add_argument("--impl", action="append", choices=kernels.IMPLS, help="repeatable")
+    parser.add_argument("--kernel", action="append", help="repeatable; default: all")
+    parser.add_argument("--no-bench", action="store_true", help="skip the timings")
+    args = parser.parse_args(argv)
+    impls = args.impl or ["cpu"]
+    simulated = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    if not args.impl and (backend.gpu_status()[0] or simulated):
+        impls.append("gpu")
+    names = args.kernel or sorted(specs())
+    failed = []
+    for name in names:
+        for impl in impls:
+            if not check(name, impl, bench=not args.no_bench).ok:
+                failed.append(f"{name} ({impl})")
+            print()
+    total = len(names) * len(impls)
+    summary = f"minidl check: {total - len(failed)}/{total} passed"
+    print(summary + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,84 @@
+"""What the kernel lab knows about one kernel: its edge cases, how to compare, what to time.
+
+A family of kernels describes itself in one file, ``minidl/lab/specs_<family>.py``, holding
+``SPECS = {kernel_name: KernelSpec(...)}``; `minidl.lab.check.FAMILIES` lists those files.
+To add a family: write its specs file following ``specs_pool.py`` and add it to FAMILIES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Args = tuple[tuple[Any, ...], dict[str, Any]]  # positional and keyword arguments of a kernel
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to try: a name that says what it probes, and a builder of the arguments.
+
+    ``make(rng)`` returns ``(args, kwargs)`` for the kernel, as NumPy arrays and ints. It is
+    called once per implementation with identically seeded generators, so the implementation
+    and the reference get equal inputs but never the same buffers.
+    """
+
+    name: str
+    make: Callable[[np.random.Generator], Args]
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """How to check one kernel.
+
+    kernel: its name in ``minidl.kernels.KERNELS``.
+    outputs: a name per output (a kernel returning a tuple has several).
+    exact: per output, True where it must match the reference bit for bit (copies, argmax
+        indices), False where sums may round differently (compared with a tight tolerance).
+    cases: the edge cases, each compared with the reference.
+    gradcheck: ``gradcheck(device)`` runs ``md.gradcheck`` on the ops that call this kernel
+        (the lab runs it with the kernel swapped in) and raises on a mismatch.
+    ops: the ops that gradcheck exercises, for the report.
+    bench: a realistic input for the timing against the shipped kernel.
+    """
+
+    kernel: str
+    outputs: tuple[str, ...]
+    exact: tuple[bool, ...]
+    cases: tuple[Case, ...]
+    gradcheck: Callable[[str], None]
+    ops: str
+    bench: Case
+
+
+def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
+    """None when ``got`` matches ``want``; otherwise one line that says how it differs."""
+    got = np.asarray(got)
+    if got.shape != want.shape:
+        return f"{name}: shape {got.shape}, expected {want.shape}"
+    if got.dtype != want.dtype:
+        return f"{name}: dtype {got.dtype}, expected {want.dtype}"
+    if exact:
+        same = (got == want) | (np.isnan(got) & np.isnan(want) if want.dtype.kind == "f" else False)
+    else:
+        rtol, atol = (1e-5, 1e-6) if want.dtype == np.float32 else (1e-10, 1e-12)
+        same = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    if np.all(same):
+        return None
+    bad = np.argwhere(~same)
+    where = tuple(int(i) for i in bad[0])
+    return (
+        f"{name}: {len(bad)} of {want.size} values differ; first at {where}: "
+        f"got {got[where]!r}, expected {want[where]!r}"
+    )
+
+
+def noncontiguous(a: np.ndarray) -> np.ndarray:
+    """The same values as ``a`` in a strided view (every other column of a wider array)."""
+    wide = np.empty(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+    wide[..., ::2] = a
+    view = wide[..., ::2]
+    assert not view.flags.c_contiguous and np.array_equal(view, a, equal_nan=True)
+    return view
