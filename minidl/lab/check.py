@@ -29,7 +29,7 @@ from .. import backend, kernels
 from .spec import Args, Case, KernelSpec, compare
 
 # One specs module per kernel family; add yours here (see spec.py).
-FAMILIES = ("minidl.lab.specs_conv", "minidl.lab.specs_pool")
+FAMILIES = ("minidl.lab.specs_conv", "minidl.lab.specs_pool", "minidl.lab.specs_roi")
 
 
 def specs() -> dict[str, KernelSpec]:
