@@ -1,9 +1,10 @@
 """RoIAlign gpu kernels == reference, on numba-cuda's CPU simulator: ``pytest -m cudasim``.
 
-The simulator is switched on by the `gpu` fixture rather than at import, so that collecting
-this file in an ordinary run leaves numba-cuda alone. It must happen before ``numba.cuda`` is
-first imported, which is why cudasim tests run in their own pytest process. Launches stay at
-a few hundred threads: a simulated thread costs about 150 µs.
+Cases: the lab's edge cases (``minidl/lab/specs_roi.py``) and random boxes. The simulator is
+switched on by the `gpu` fixture (and by tests/conftest.py for ``-m cudasim``) rather than at
+import, so that collecting this file in an ordinary run leaves numba-cuda alone; it must
+happen before ``numba.cuda`` is first imported, hence a pytest process of its own. Launches
+stay at a few hundred threads: a simulated thread costs about 150 µs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from minidl.kernels.roi_align import reference
+from minidl.lab.specs_roi import ROI_ALIGN_BACKWARD_CASES, ROI_ALIGN_CASES
 
 pytestmark = pytest.mark.cudasim
 
@@ -30,6 +32,24 @@ def gpu():
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
     numba.core.config.reload_config()
     return importlib.import_module("minidl.kernels.roi_align.gpu")
+
+
+@pytest.mark.parametrize("case", ROI_ALIGN_CASES, ids=lambda c: c.name)
+def test_roi_align_lab_cases(gpu, case):
+    args, _ = case.make(np.random.default_rng(0))
+    got = gpu.roi_align(*args)
+    assert got.dtype == args[0].dtype
+    tol = 2e-6 if got.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, reference.roi_align(*args), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("case", ROI_ALIGN_BACKWARD_CASES, ids=lambda c: c.name)
+def test_roi_align_backward_lab_cases(gpu, case):
+    args, _ = case.make(np.random.default_rng(0))
+    got = gpu.roi_align_backward(*args)
+    assert got.dtype == args[0].dtype
+    tol = 1e-5 if got.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, reference.roi_align_backward(*args), rtol=0, atol=tol)
 
 
 def _boxes(rng, K, N, H, W, scale):

@@ -189,3 +189,19 @@ def test_bad_input_raises_value_error_naming_the_op(op):
             op(inp, boxes, size)
     with pytest.raises(ValueError, match=f"^{name}: expected a positive spatial_scale"):
         op(x, BOXES, 2, spatial_scale=0.0)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", [roi_align, roi_pool])
+def test_on_cuda_equals_cpu(op):
+    if not md.cuda.is_available():
+        pytest.skip(md.cuda.why())
+    x_cpu = _x((2, 3, 7, 6), seed=5)
+    x_gpu = md.tensor(x_cpu.data, requires_grad=True, device="cuda")
+    g = np.random.default_rng(6).standard_normal((len(BOXES), 3, 3, 2))
+    y_cpu = op(x_cpu, BOXES, (3, 2), 0.5)
+    y_gpu = op(x_gpu, md.backend.to_device(BOXES, "cuda"), (3, 2), 0.5)
+    np.testing.assert_allclose(y_gpu.numpy(), y_cpu.data, rtol=0, atol=1e-12)
+    y_cpu.backward(g)
+    y_gpu.backward(md.backend.to_device(g, "cuda"))
+    np.testing.assert_allclose(md.backend.to_numpy(x_gpu.grad), x_cpu.grad, rtol=0, atol=1e-12)
