@@ -20,6 +20,7 @@ one per layer alive between forward and backward.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .. import kernels
@@ -165,9 +166,16 @@ class ConvTranspose2d(Function):
 
 
 def pair(op: str, name: str, value: Any, minimum: int) -> Pair:
-    """An int or a pair of ints, each >= minimum, as a pair (PyTorch's ``_pair``)."""
-    values = (value, value) if isinstance(value, int) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) and v >= minimum for v in values):
+    """An int or a pair of ints, each >= minimum, as a pair (PyTorch's ``_pair``).
+
+    NumPy integers count as ints (anything with ``__index__``).
+    """
+    try:
+        many = isinstance(value, (tuple, list))
+        values = tuple(operator.index(v) for v in value) if many else (operator.index(value),) * 2
+    except TypeError:
+        values = ()
+    if len(values) != 2 or min(values) < minimum:
         raise ValueError(
             f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}"
         )

@@ -1,0 +1,273 @@
+"""conv2d and conv_transpose2d (minidl/ops/conv.py) and the Conv2d/ConvTranspose2d layers:
+float64 gradcheck and equality with PyTorch (forward and every gradient) on drawn geometries,
+the adjoint identity, every kernel implementation, the work buffer, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_harness import Inputs, OpCase, check_against_torch, check_float32, check_gradcheck, values
+
+import minidl as md
+import minidl.nn as nn
+import minidl.nn.functional as F
+from minidl import kernels
+
+# PyTorch warns that its own 'same' padding may copy the input; that is its business here.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+# ---- drawing geometries ---------------------------------------------------------------------
+
+
+def _conv2d(data: st.DataObject) -> Inputs:
+    N, C_in, C_out = (data.draw(st.integers(1, 3), label=n) for n in ("N", "C_in", "C_out"))
+    mode = data.draw(st.sampled_from(["pair", "int", "same", "valid"]), label="padding")
+    P_int = data.draw(st.integers(0, 2), label="int padding")
+    geometry = []
+    for _ in range(2):  # per axis: kernel, stride, padding, dilation, size
+        K, S, D = (data.draw(st.integers(1, n)) for n in (3, 4, 3))
+        P = {"pair": data.draw(st.integers(0, 2)), "int": P_int}.get(mode, 0)
+        # at least one output: the (padded) size must hold the dilated kernel; 'same' pads
+        # D*(K-1) in total, so any size will do
+        smallest = 1 if mode == "same" else max(1, D * (K - 1) + 1 - 2 * P)
+        size = data.draw(st.integers(smallest, smallest + 5), label="size")
+        geometry.append((K, S, P, D, size))
+    (KH, SH, PH, DH, H), (KW, SW, PW, DW, W) = geometry
+    padding = {"pair": (PH, PW), "int": P_int}.get(mode, mode)
+    stride = 1 if mode == "same" else (SH, SW)  # PyTorch allows 'same' for stride 1 only
+    arrays = [values(data, (N, C_in, H, W)), values(data, (C_out, C_in, KH, KW))]
+    if data.draw(st.booleans(), label="bias"):
+        arrays.append(values(data, (C_out,)))
+    return Inputs(arrays, {"stride": stride, "padding": padding, "dilation": (DH, DW)})
+
+
+def _conv_transpose2d(data: st.DataObject) -> Inputs:
+    N, C_in, C_out = (data.draw(st.integers(1, 3), label=n) for n in ("N", "C_in", "C_out"))
+    geometry, size, output_padding = [], [], []
+    for _ in range(2):
+        K, S, P, D = (data.draw(st.integers(lo, hi)) for lo, hi in ((1, 3), (1, 4), (0, 2), (1, 3)))
+        op = data.draw(st.integers(0, max(S, D) - 1), label="output_padding")  # < S or < D
+        # the output (n-1)*S - 2P + D*(K-1) + op + 1 must be positive
+        smallest = max(1, -(-(2 * P - D * (K - 1) - op) // S) + 1)
+        size.append(data.draw(st.integers(smallest, smallest + 4), label="size"))
+        geometry.append((K, S, P, D))
+        output_padding.append(op)
+    (KH, SH, PH, DH), (KW, SW, PW, DW) = geometry
+    arrays = [values(data, (N, C_in, *size)), values(data, (C_in, C_out, KH, KW))]
+    if data.draw(st.booleans(), label="bias"):
+        arrays.append(values(data, (C_out,)))
+    kwargs = {"stride": (SH, SW), "padding": (PH, PW), "dilation": (DH, DW)}
+    return Inputs(arrays, {**kwargs, "output_padding": tuple(output_padding)})
+
+
+def _bias(b):
+    return b[0] if b else None
+
+
+CASES = [
+    OpCase(
+        "conv2d",
+        _conv2d,
+        lambda x, w, *b, **kw: F.conv2d(x, w, _bias(b), **kw),
+        lambda T, x, w, *b, **kw: T.nn.functional.conv2d(x, w, _bias(b), **kw),
+    ),
+    OpCase(
+        "conv_transpose2d",
+        _conv_transpose2d,
+        lambda x, w, *b, **kw: F.conv_transpose2d(x, w, _bias(b), **kw),
+        lambda T, x, w, *b, **kw: T.nn.functional.conv_transpose2d(x, w, _bias(b), **kw),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_gradcheck(case, data):
+    check_gradcheck(case, data)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=40)
+@given(data=st.data())
+def test_matches_torch(case, data, torch):
+    check_against_torch(case, data, torch)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_float32_in_float32_out(case, data):
+    check_float32(case, data)
+
+
+@pytest.mark.parametrize("impl", ["reference", "cpu"])
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=8)
+@given(data=st.data())
+def test_every_kernel_implementation_matches_torch(case, impl, data, torch):
+    with kernels.use(im2col=impl, col2im=impl):
+        check_against_torch(case, data, torch)
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(data):
+    """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)>, the output_padding picking x's size."""
+    inputs = _conv2d(data)
+    x, w = inputs.arrays[:2]
+    kw = inputs.kwargs
+    if kw["padding"] == "same":
+        return  # 'same' may pad asymmetrically, which conv_transpose2d cannot express
+    y_shape = F.conv2d(md.tensor(x), md.tensor(w), **kw).shape
+    y = values(data, y_shape)
+    stride, dilation = np.broadcast_to(kw["stride"], 2), np.broadcast_to(kw["dilation"], 2)
+    padding = (0, 0) if kw["padding"] == "valid" else np.broadcast_to(kw["padding"], 2)
+    k = w.shape[2:]
+    extra = tuple(
+        int((n + 2 * p - d * (k_ - 1) - 1) % s)
+        for n, p, d, k_, s in zip(x.shape[2:], padding, dilation, k, stride)
+    )
+    xt = F.conv_transpose2d(
+        md.tensor(y), md.tensor(w), None, tuple(stride), tuple(padding), extra, tuple(dilation)
+    )
+    assert xt.shape == x.shape
+    lhs = np.vdot(F.conv2d(md.tensor(x), md.tensor(w), **kw).numpy(), y)
+    assert lhs == pytest.approx(np.vdot(x, xt.numpy()), rel=1e-10, abs=1e-10)
+
+
+def test_the_work_buffer_is_safe_across_layers_in_one_graph(torch):
+    """Every conv call borrows the same work buffer: several convs of one shape in a graph,
+    run forward before any backward, must still each get their own gradient."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((2, 3, 8, 7))]
+    arrays += [rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((3, 4, 3, 3))]
+    ours = [md.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for conv, (a, b, w, v) in ((F.conv2d, ours), (torch.nn.functional.conv2d, theirs)):
+        y = conv(conv(a, w, padding=1) + conv(b, w, padding=1), v, padding=1)
+        (y * y).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# ---- layers ---------------------------------------------------------------------------------
+
+
+def test_conv2d_layer_matches_torch_with_copied_weights(torch):
+    ours = nn.Conv2d(3, 5, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
+    theirs = torch.nn.Conv2d(3, 5, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 9, 8)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(md.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), atol=1e-5
+    )
+
+
+def test_layers_start_like_torch():
+    """kaiming_uniform(a=sqrt(5)): weight and bias within ±1/sqrt(fan_in), fan_in from dim 1."""
+    md.manual_seed(0)
+    conv = nn.Conv2d(4, 6, 3)
+    bound = 1 / np.sqrt(4 * 9)
+    assert 0.9 * bound < np.abs(conv.weight.data).max() <= bound
+    assert np.abs(conv.bias.data).max() <= bound
+    up = nn.ConvTranspose2d(4, 6, 2, stride=2)
+    assert up.weight.shape == (4, 6, 2, 2) and np.abs(up.weight.data).max() <= 1 / np.sqrt(6 * 4)
+    assert conv.weight.dtype == np.float32 and nn.Conv2d(2, 2, 1, bias=False).bias is None
+
+
+def test_conv_transpose2d_layer_output_size(torch):
+    up = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    up.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 5)).astype(np.float32)
+    for size in [(7, 9), (8, 10), (1, 2, 8, 9)]:
+        got = up(md.tensor(x), output_size=size)
+        want = theirs(torch.tensor(x), output_size=size)
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match=r"ConvTranspose2d: output_size \(9, 9\) is not within"):
+        up(md.tensor(x), output_size=(9, 9))
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+BAD = [
+    # (op, input shape, weight shape, keyword arguments, expected message)
+    (
+        "conv2d",
+        (3, 8, 8),
+        (4, 3, 3, 3),
+        {},
+        r"conv2d: expected a 4-D input .* got shape \(3, 8, 8\)",
+    ),
+    (
+        "conv2d",
+        (2, 4, 32, 32),
+        (8, 3, 3, 3),
+        {},
+        r"conv2d: expected input with 3 channels \(weight is \(8, 3, 3, 3\)\), got \(2, 4, 32, 3",
+    ),
+    (
+        "conv2d",
+        (1, 1, 2, 2),
+        (1, 1, 3, 3),
+        {},
+        r"kernel \(3, 3\) .* larger than the padded input \(2, 2\)",
+    ),
+    (
+        "conv2d",
+        (1, 1, 5, 5),
+        (1, 1, 3, 3),
+        {"stride": 2, "padding": "same"},
+        r"'same' needs stride 1",
+    ),
+    ("conv2d", (1, 1, 5, 5), (1, 1, 3, 3), {"padding": "full"}, r"conv2d: padding must be"),
+    ("conv2d", (1, 1, 5, 5), (1, 1, 3, 3), {"stride": 0}, r"conv2d: stride must be .* >= 1, got 0"),
+    (
+        "conv2d",
+        (1, 1, 5, 5),
+        (1, 1, 3),
+        {},
+        r"conv2d: expected a 4-D weight \(C_out, C_in, KH, KW\)",
+    ),
+    (
+        "conv_transpose2d",
+        (1, 2, 4, 4),
+        (3, 2, 3, 3),
+        {},
+        r"conv_transpose2d: expected input with 3 channels",
+    ),
+    (
+        "conv_transpose2d",
+        (1, 2, 4, 4),
+        (2, 2, 3, 3),
+        {"stride": 2, "output_padding": 2},
+        r"output_padding \(2, 2\) must be smaller than the stride \(2, 2\) or the dilation",
+    ),
+    (
+        "conv_transpose2d",
+        (1, 2, 1, 1),
+        (2, 2, 1, 1),
+        {"padding": 1},
+        r"output size \(-1, -1\) is not positive",
+    ),
+]
+
+
+@pytest.mark.parametrize("op, x_shape, w_shape, kwargs, message", BAD)
+def test_bad_input_is_a_value_error_naming_the_op(op, x_shape, w_shape, kwargs, message):
+    x, w = md.tensor(np.zeros(x_shape)), md.tensor(np.zeros(w_shape))
+    with pytest.raises(ValueError, match=message):
+        getattr(F, op)(x, w, **kwargs)
+
+
+def test_bias_and_dtype_mismatches_are_value_errors():
+    x, w = md.tensor(np.zeros((1, 1, 5, 5))), md.tensor(np.zeros((2, 1, 3, 3)))
+    with pytest.raises(ValueError, match=r"conv2d: expected bias of shape \(2,\) .* got \(3,\)"):
+        F.conv2d(x, w, md.tensor(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"conv2d: weight is float32 but input is float64"):
+        F.conv2d(x, md.tensor(np.zeros((2, 1, 3, 3), np.float32)))
