@@ -1,0 +1,224 @@
+"""max_pool2d (with indices), max_unpool2d and avg_pool2d (minidl/ops/pool.py) and their layers:
+float64 gradcheck, equality with PyTorch (values, indices with ties, every gradient), the
+unpool output_size rules, every kernel implementation, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_harness import Inputs, OpCase, check_against_torch, check_float32, check_gradcheck, values
+
+import minidl as md
+import minidl.nn as nn
+import minidl.nn.functional as F
+from minidl import kernels
+from minidl.kernels.pool import reference
+
+
+def _geometry(data: st.DataObject, overlap: bool = True):
+    """(x_shape, kernel, stride, padding) with padding <= kernel // 2; ``overlap=False`` keeps
+    stride >= kernel, so that no two windows share a pixel."""
+    N, C = data.draw(st.integers(1, 3), label="N"), data.draw(st.integers(1, 3), label="C")
+    kernel, stride, padding, size = [], [], [], []
+    for _ in range(2):
+        K = data.draw(st.integers(1, 4), label="K")
+        S = data.draw(st.integers(1 if overlap else K, 4 if overlap else K + 2), label="S")
+        P = data.draw(st.integers(0, K // 2), label="P")
+        size.append(data.draw(st.integers(max(1, K - 2 * P), K + 6), label="size"))
+        kernel.append(K), stride.append(S), padding.append(P)
+    stride_arg = None if stride == kernel and data.draw(st.booleans()) else tuple(stride)
+    return (N, C, *size), tuple(kernel), stride_arg, tuple(padding)
+
+
+def _max_pool(domain: str):
+    def draw(data: st.DataObject) -> Inputs:
+        shape, kernel, stride, padding = _geometry(data)
+        return Inputs([values(data, shape, domain)], {"k": kernel, "s": stride, "p": padding})
+
+    return draw
+
+
+def _avg_pool(data: st.DataObject) -> Inputs:
+    shape, kernel, stride, padding = _geometry(data)
+    cip = data.draw(st.booleans(), label="count_include_pad")
+    return Inputs([values(data, shape)], {"k": kernel, "s": stride, "p": padding, "cip": cip})
+
+
+def _max_unpool(data: st.DataObject) -> Inputs:
+    """Values to unpool and the indices of a max-pool of another array, unpooled back to that
+    array's size (given as output_size, or left to the default when it is that size). The
+    windows do not overlap, so no index repeats (PyTorch leaves repeats undefined)."""
+    shape, kernel, stride, padding = _geometry(data, overlap=False)
+    _, indices = reference.max_pool2d(values(data, shape), *kernel, *stride or kernel, *padding)
+    S = stride or kernel
+    default = tuple(
+        (n - 1) * s - 2 * p + k for n, k, s, p in zip(indices.shape[2:], kernel, S, padding)
+    )
+    size = data.draw(st.sampled_from([shape, shape[2:]]), label="output_size")
+    if default == shape[2:] and data.draw(st.booleans(), label="default size"):
+        size = None
+    kwargs = {"indices": indices, "k": kernel, "s": stride, "p": padding, "size": size}
+    return Inputs([values(data, indices.shape)], kwargs)
+
+
+def _torch_unpool(T, x, indices, k, s, p, size):
+    return T.nn.functional.max_unpool2d(x, T.from_numpy(indices), k, s, p, size)
+
+
+CASES = [
+    OpCase(
+        "max_pool2d",  # distinct values: one maximum per window, no kink within eps
+        _max_pool("distinct"),
+        lambda x, k, s, p: F.max_pool2d(x, k, s, p),
+        lambda T, x, k, s, p: T.nn.functional.max_pool2d(x, k, s, p),
+    ),
+    OpCase(
+        "avg_pool2d",
+        _avg_pool,
+        lambda x, k, s, p, cip: F.avg_pool2d(x, k, s, p, count_include_pad=cip),
+        lambda T, x, k, s, p, cip: T.nn.functional.avg_pool2d(x, k, s, p, count_include_pad=cip),
+    ),
+    OpCase(
+        "max_unpool2d",
+        _max_unpool,
+        lambda x, indices, k, s, p, size: F.max_unpool2d(x, indices, k, s, p, size),
+        _torch_unpool,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=15)
+@given(data=st.data())
+def test_gradcheck(case, data):
+    check_gradcheck(case, data)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=40)
+@given(data=st.data())
+def test_matches_torch(case, data, torch):
+    check_against_torch(case, data, torch)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_float32_in_float32_out(case, data):
+    check_float32(case, data)
+
+
+@pytest.mark.parametrize("impl", ["reference", "cpu"])
+@settings(max_examples=30)
+@given(data=st.data(), ties=st.booleans())
+def test_indices_and_gradient_equal_torch_with_ties(impl, data, ties, torch):
+    """Values from {0, 1, 2} tie everywhere: the first maximum must win, as in PyTorch, and
+    the gradient must go to it (summed where overlapping windows chose the same pixel)."""
+    shape, kernel, stride, padding = _geometry(data)
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype(float) if ties else rng.standard_normal(shape)
+    ours = md.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    with kernels.use(max_pool2d=impl, max_unpool2d=impl):
+        out, indices = F.max_pool2d(ours, kernel, stride, padding, return_indices=True)
+        t_out, t_indices = torch.nn.functional.max_pool2d(
+            theirs, kernel, stride, padding, return_indices=True
+        )
+        assert indices.dtype == np.int64 and not indices.requires_grad
+        np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+        np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())
+        g = rng.standard_normal(out.shape)
+        out.backward(g)
+        t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_return_indices_is_a_thin_wrapper_over_the_primitive():
+    x = md.tensor(np.random.default_rng(0).standard_normal((1, 2, 6, 5)))
+    out, indices = F.max_pool2d_with_indices(x, 3, 2, 1)
+    np.testing.assert_array_equal(F.max_pool2d(x, 3, 2, 1).numpy(), out.numpy())
+    both = F.max_pool2d(x, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(both[1].numpy(), indices.numpy())
+
+
+def test_unpool_sums_values_sent_to_one_place_and_its_gradient_gathers():
+    x = md.tensor(np.array([[[[1.0, 2.0], [4.0, 8.0]]]]), requires_grad=True)
+    indices = np.array([[[[3, 3], [0, 3]]]])
+    out = F.max_unpool2d(x, indices, 1)  # 1x1 "windows": the output is 2 x 2
+    np.testing.assert_array_equal(out.numpy(), [[[[4.0, 0.0], [0.0, 11.0]]]])
+    out.backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]))
+    np.testing.assert_array_equal(x.grad, [[[[40.0, 40.0], [10.0, 40.0]]]])
+
+
+@pytest.mark.parametrize("size", [(5, 5), (6, 7), (7, 7), (1, 3, 7, 5)])
+def test_unpool_output_size_within_the_stride_of_the_default(size, torch):
+    """Input 3 x 3, kernel 2, stride 2: the default is 6; any size strictly within (4..8)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 3, 3, 3))
+    indices = np.stack([rng.permutation(25)[:9] for _ in range(3)]).reshape(1, 3, 3, 3)
+    got = F.max_unpool2d(md.tensor(x), indices, 2, output_size=size)
+    want = torch.nn.functional.max_unpool2d(
+        torch.tensor(x), torch.from_numpy(indices), 2, output_size=size
+    )
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+# ---- layers ---------------------------------------------------------------------------------
+
+
+def test_pool_and_unpool_layers_make_a_round_trip():
+    x = md.tensor(np.random.default_rng(0).standard_normal((2, 3, 7, 9)))
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    out, indices = pool(x)
+    back = unpool(out, indices, output_size=x.shape)
+    assert back.shape == x.shape
+    kept = back.numpy() != 0  # the maxima are back where they were, zeros elsewhere
+    np.testing.assert_array_equal(back.numpy()[kept], x.numpy()[kept])
+    assert kept.sum() == out.size
+    assert isinstance(nn.MaxPool2d(2)(x), md.Tensor)
+    np.testing.assert_array_equal(
+        nn.AvgPool2d(3, 2, 1)(x).numpy(), F.avg_pool2d(x, 3, 2, 1).numpy()
+    )
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+BAD = [
+    # (call, expected message)
+    (lambda x: F.max_pool2d(x[0], 2), r"max_pool2d: expected a 4-D input .* got shape \(3, 5, 5\)"),
+    (
+        lambda x: F.max_pool2d(x, 3, 1, 2),
+        r"max_pool2d: padding \(2, 2\) must be at most half the kernel",
+    ),
+    (
+        lambda x: F.max_pool2d(x, 7),
+        r"max_pool2d: output size \(0, 0\) is not positive: kernel \(7, 7\) is larger",
+    ),
+    (lambda x: F.max_pool2d(x, 0), r"max_pool2d: kernel_size must be an int or a pair"),
+    (lambda x: F.avg_pool2d(x, 2, padding=2), r"avg_pool2d: padding \(2, 2\) must be at most half"),
+    (
+        lambda x: F.max_unpool2d(x, np.zeros((1, 3, 5, 4), np.int64), 2),
+        r"max_unpool2d: expected indices of the input's shape \(1, 3, 5, 5\), got \(1, 3, 5, 4\)",
+    ),
+    (
+        lambda x: F.max_unpool2d(x, np.full((1, 3, 5, 5), 100), 2),
+        r"max_unpool2d: indices must lie in \[0, 100\) for output size \(10, 10\)",
+    ),
+    (
+        lambda x: F.max_unpool2d(x, np.zeros((1, 3, 5, 5), np.int64), 2, output_size=(12, 10)),
+        r"max_unpool2d: output_size \(12, 10\) is not within \(9..11\) along dim 0",
+    ),
+    (
+        lambda x: F.max_unpool2d(x, np.zeros((1, 3, 5, 5), np.float32), 2),
+        r"max_unpool2d: expected integer indices, got float32",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD)
+def test_bad_input_is_a_value_error_naming_the_op(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(md.tensor(np.zeros((1, 3, 5, 5))))
