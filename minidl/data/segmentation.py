@@ -1,13 +1,14 @@
 """Brain-tumour slices: a real MRI slice, deformed, with synthetic tumours and their masks.
 
-The source is the sagittal T1 brain MRI slice that ships with matplotlib
+The source is the sagittal brain MRI slice that ships with matplotlib
 (``s1045.ima.gz``: 256 × 256 big-endian uint16). Every sample gets its own random
 
 - tumours (0, 1 or 2): irregular blobs (a radius that wobbles with angle) of varied size,
   placed inside the brain, some at its edge where they touch the bright skull/fat ring;
   textures: *solid* (heterogeneous, any brightness from grey to fat-bright), *ring-enhancing*
-  (bright rim, dark necrotic core) or *mottled* (coarse speckle); some with an oedema halo
-  that shifts the brightness of the tissue around them;
+  (bright rim, dark necrotic core) or *mottled* (coarse speckle), brighter or darker than
+  the tissue they replace; some with an oedema halo that darkens (or, around dark tumours,
+  brightens) the tissue around them;
 - geometry: rotation, zoom, shift and a smooth elastic deformation, applied to the image and
   the tumour mask together;
 - intensity: a smooth multiplicative bias field, gain, gamma and Gaussian noise.
@@ -34,6 +35,15 @@ from minidl.data.geometry import affine_coords, elastic_displacement, identity_c
 _BRAIN_CENTER = np.array([90.0, 120.0])
 _BRAIN_AXES = np.array([70.0, 46.0])
 _BRAIN_DIR = np.array([-0.139, 0.990])
+_SKULL = 1.1  # the inner skull, as a multiple of the brain ellipse
+
+
+def _brain_radius(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Normalised radius of source pixels in the brain ellipse (1 on its outline)."""
+    dr, dc = rows - _BRAIN_CENTER[0], cols - _BRAIN_CENTER[1]
+    along = dr * _BRAIN_DIR[0] + dc * _BRAIN_DIR[1]
+    across = dr * _BRAIN_DIR[1] - dc * _BRAIN_DIR[0]
+    return np.hypot(along / _BRAIN_AXES[0], across / _BRAIN_AXES[1])
 
 
 class SegmentationSet(NamedTuple):
@@ -99,6 +109,9 @@ def _tumour(
     radius = r0 * np.clip(1 + wobble, 0.4, None)
     rho = dist / radius  # < 1 inside the tumour
     alpha = np.clip((1 - rho) * radius + 0.5, 0.0, 1.0)  # soft over one pixel
+    # A tumour at the brain's edge may push into the skull but never out of the head.
+    inside_skull = np.clip((_SKULL - _brain_radius(rows / f, cols / f)) * 40 * f, 0.0, 1.0)
+    alpha *= inside_skull
 
     # Contrast is relative to the tissue the tumour replaces, so every tumour stands out
     # locally while bright tumours look like fat and dark ones like fluid globally.
@@ -112,16 +125,18 @@ def _tumour(
     elif kind == "ring":
         width = rng.uniform(0.25, 0.45)
         rim = np.clip((rho - (1 - width)) / 0.1, 0.0, 1.0)
-        core, bright = local - rng.uniform(0.2, 0.45), local + rng.uniform(0.2, 0.4)
-        texture = core + (bright - core) * rim + 0.04 * fine
+        core, enhancing = local - rng.uniform(0.2, 0.45), local + rng.uniform(0.2, 0.4)
+        texture = core + (enhancing - core) * rim + 0.04 * fine
     else:
         texture = mean + 0.15 * _smooth_noise(rng, rows.shape, 1.2)
 
+    # Oedema: the tissue around changes the opposite way to the tumour's edge (dark around a
+    # bright edge, as oedema on T1), so the tumour's outline stays sharp.
     halo = np.zeros_like(rho)
     if rng.random() < 0.5:
         reach = rng.uniform(0.3, 0.8)
-        strength = rng.choice([-1, 1]) * rng.uniform(0.1, 0.25)
-        halo = strength * np.clip(1 - (rho - 1) / reach, 0.0, 1.0) ** 2 * (rho >= 1)
+        strength = (-1 if bright or kind == "ring" else 1) * rng.uniform(0.1, 0.25)
+        halo = strength * np.clip(1 - (rho - 1) / reach, 0.0, 1.0) ** 2 * (rho >= 1) * inside_skull
     return alpha, texture, halo
 
 
