@@ -48,13 +48,14 @@ class Report:
     impl: str
     device: str
     cases: list[tuple[str, str | None]] = field(default_factory=list)  # (name, error or None)
-    gradcheck: str | None = "not run"  # None when it passed
+    gradcheck: str | None = "skipped"  # None when it passed, else why not
     ops: str = ""
     timing: str = "not run"
 
     @property
     def ok(self) -> bool:
-        return all(err is None for _, err in self.cases) and self.gradcheck is None
+        gradcheck_ok = self.gradcheck in (None, "skipped")
+        return all(err is None for _, err in self.cases) and gradcheck_ok
 
     def __str__(self) -> str:
         n_bad = sum(err is not None for _, err in self.cases)
@@ -65,8 +66,8 @@ class Report:
             lines.append(f"    {'ok  ' if err is None else 'FAIL'}  {name}")
             if err is not None:
                 lines.extend(f"          {line}" for line in err.splitlines())
-        verdict = "ok"
-        if self.gradcheck is not None:
+        verdict = "ok" if self.gradcheck is None else self.gradcheck
+        if self.gradcheck not in (None, "skipped"):
             verdict = "FAIL\n      " + self.gradcheck.replace("\n", "\n      ")
         lines.append(f"  gradcheck of {self.ops} using it: {verdict}")
         lines.append(f"  speed: {self.timing}")
