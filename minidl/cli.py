@@ -109,7 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minidl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, threads, GPU status").set_defaults(run=info)
-    p = sub.add_parser("demo", help="train a demo model and write its pictures and metrics")
+    p = sub.add_parser(
+        "demo",
+        add_help=False,
+        help="train a demo model and write its pictures and metrics "
+        "(minidl demo NAME --help for its options)",
+    )
     p.add_argument("name", choices=sorted(DEMOS))
     p.add_argument(
         "rest",
@@ -117,14 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         help="[--quick] [--device cpu|cuda] [--out DIR] [--metrics PATH]",
     )
     p.set_defaults(run=demo)
-    p = sub.add_parser("check", help="every kernel against its reference, plus gradchecks")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser(
+        "check", add_help=False, help="every kernel against its reference, plus gradchecks"
+    )
     p.set_defaults(run=check)
-    p = sub.add_parser("bench", help="benchmarks side by side with PyTorch")
+    p = sub.add_parser("bench", add_help=False, help="benchmarks side by side with PyTorch")
     p.add_argument("name", choices=BENCHMARKS)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(run=bench)
-    args = parser.parse_args(argv)
+    # options after NAME (--quick, --device, ...) belong to the demo/check/bench program
+    args, args.rest = parser.parse_known_args(argv)
+    if args.rest and args.command == "info":
+        parser.error(f"info takes no options, got {args.rest}")
     return args.run(args)
 
 
