@@ -1,3 +1,6 @@
 """The finished reference models that the lessons build step by step."""
 
+from .fcn import EncoderDecoder, SlidingWindowClassifier
 from .siamese import EmbeddingNet, FaceDatabase, Match, SiameseNet
+from .tiling import predict_tiled
+from .unet import UNet
