@@ -339,7 +339,10 @@ def rand(
 
 
 def arange(*args: float, dtype: Any = None, device: str = "cpu") -> Tensor:
-    return tensor(np.arange(*args, dtype=dtype), device=device)
+    values = np.arange(*args, dtype=dtype)
+    if dtype is None and values.dtype.kind == "f":
+        values = values.astype(float32)  # the float32 default, as for md.tensor(2.5)
+    return tensor(values, device=device)
 
 
 def zeros_like(t: Tensor) -> Tensor:
