@@ -35,6 +35,8 @@ Instances (issue 6)
 Images (issue 7)
 `load_image`                    a file as (C, H, W), optionally resized
 `sample_image`                  astronaut, chelsea, coffee; brick, gravel, grass
+Toy (issue 2)
+`two_spirals`                   two interleaved spirals: (n, 2) points, (n,) labels
 ==============================  =============================================================
 """
 
@@ -69,6 +71,7 @@ from minidl.data.segmentation import (
     threshold_baseline_dice,
 )
 from minidl.data.shapes import CLASS_NAMES, Scene, coins_instances, masks_to_boxes, shapes_scenes
+from minidl.data.toy import two_spirals
 
 __all__ = [
     "CLASS_NAMES",
@@ -109,5 +112,6 @@ __all__ = [
     "shapes_scenes",
     "threshold_baseline_dice",
     "touching_cells",
+    "two_spirals",
     "unet_weight_map",
 ]
