@@ -1,0 +1,233 @@
+"""Pictures of detections: coloured instance masks, boxes, class names and keypoints;
+anchors and proposals on an image.
+
+Each function draws into Matplotlib axes (a new figure when ``ax`` is None) and returns the
+axes, or the figure for grids. Inputs are NumPy or CuPy arrays or Tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from .. import backend
+from ..tensor import Tensor
+
+SHAPES_CLASSES = ("background", "circle", "square", "triangle")
+PALETTE = (
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#fabed4",
+    "#469990",
+    "#dcbeff",
+    "#9a6324",
+    "#fffac8",
+    "#800000",
+)
+
+
+def _numpy(x: Any) -> np.ndarray:
+    return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+
+
+def _image(x: Any) -> np.ndarray:
+    """(H, W) or (H, W, 3) for imshow, from (H, W), (1, H, W) or (3, H, W)."""
+    x = _numpy(x)
+    if x.ndim == 3:
+        x = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
+    return np.clip(x, 0, 1)
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+
+
+def draw_instances(
+    image: Any,
+    boxes: Any = None,
+    labels: Any = None,
+    masks: Any = None,
+    scores: Any = None,
+    keypoints: Any = None,
+    ax: Axes | None = None,
+    class_names: Sequence[str] = SHAPES_CLASSES,
+    score_threshold: float = 0.5,
+    alpha: float = 0.45,
+    title: str | None = None,
+) -> Axes:
+    """An image with one colour per instance: tinted mask, box, "class score" tag, keypoints.
+
+    Shapes: image (C, H, W) or (H, W); boxes (D, 4); labels (D,); masks (D, H, W) bool;
+    scores (D,) (instances under ``score_threshold`` are not drawn); keypoints (D, K, 3)
+    with a third column > 0 for the keypoints to draw (visibility or probability).
+    """
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    picture = _image(image)
+    if picture.ndim == 2:
+        picture = np.repeat(picture[..., None], 3, axis=2)
+    D = 0 if boxes is None else len(_numpy(boxes))
+    keep = np.ones(D, bool) if scores is None else _numpy(scores) >= score_threshold
+    if masks is not None:
+        for d, m in enumerate(_numpy(masks).astype(bool)):
+            if keep[d]:
+                colour = _rgb(PALETTE[d % len(PALETTE)])
+                picture = np.where(m[..., None], (1 - alpha) * picture + alpha * colour, picture)
+    ax.imshow(picture, interpolation="nearest")
+    for d in np.flatnonzero(keep):
+        colour = PALETTE[d % len(PALETTE)]
+        x1, y1, x2, y2 = _numpy(boxes)[d]
+        ax.add_patch(
+            Rectangle(
+                (x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=colour, linewidth=1.2
+            )
+        )
+        tag = class_names[int(_numpy(labels)[d])] if labels is not None else ""
+        if scores is not None:
+            tag += f" {float(_numpy(scores)[d]):.2f}"
+        if tag:
+            ax.text(
+                x1 - 0.5,
+                y1 - 1,
+                tag,
+                color="white",
+                fontsize=6,
+                va="bottom",
+                bbox={"facecolor": colour, "pad": 0.5, "linewidth": 0, "alpha": 0.8},
+            )
+        if keypoints is not None:
+            kp = _numpy(keypoints)[d]
+            shown = kp[kp[:, 2] > 0]
+            # keypoint k at pixel coordinate x sits at imshow position x − ½ (pixel centres)
+            ax.scatter(
+                shown[:, 0] - 0.5,
+                shown[:, 1] - 0.5,
+                s=14,
+                c="white",
+                edgecolors=colour,
+                linewidths=1.2,
+                zorder=3,
+            )
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def instance_grid(
+    images: Sequence[Any],
+    predictions: Sequence[dict[str, Any]],
+    targets: Sequence[dict[str, Any]] | None = None,
+    class_names: Sequence[str] = SHAPES_CLASSES,
+    score_threshold: float = 0.5,
+    size: float = 2.6,
+) -> Figure:
+    """A grid with one column per image: ground truth on top (if given), prediction below."""
+    rows = 2 if targets is not None else 1
+    fig, axes = plt.subplots(
+        rows, len(images), figsize=(size * len(images), size * rows), squeeze=False
+    )
+    for i, image in enumerate(images):
+        if targets is not None:
+            t = targets[i]
+            draw_instances(
+                image,
+                t["boxes"],
+                t["labels"],
+                t.get("masks"),
+                None,
+                t.get("keypoints"),
+                axes[0, i],
+                class_names,
+                title="truth",
+            )
+        p = predictions[i]
+        draw_instances(
+            image,
+            p["boxes"],
+            p["labels"],
+            p.get("masks"),
+            p["scores"],
+            p.get("keypoints"),
+            axes[rows - 1, i],
+            class_names,
+            score_threshold,
+            title="prediction",
+        )
+    fig.tight_layout()
+    return fig
+
+
+def draw_boxes(
+    image: Any,
+    boxes: Any,
+    ax: Axes | None = None,
+    colour: str | Sequence[str] = "#42d4f4",
+    linewidth: float = 0.8,
+    alpha: float = 1.0,
+    title: str | None = None,
+) -> Axes:
+    """Plain box outlines on an image (anchors, proposals); boxes (D, 4)."""
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    ax.imshow(_image(image), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    for d, (x1, y1, x2, y2) in enumerate(_numpy(boxes)):
+        c = colour if isinstance(colour, str) else colour[d % len(colour)]
+        ax.add_patch(
+            Rectangle(
+                (x1 - 0.5, y1 - 0.5),
+                x2 - x1,
+                y2 - y1,
+                fill=False,
+                edgecolor=c,
+                linewidth=linewidth,
+                alpha=alpha,
+            )
+        )
+    H, W = _image(image).shape[:2]
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def show_anchors(
+    image: Any,
+    anchors: Any,
+    feature_hw: tuple[int, int],
+    cells: Sequence[tuple[int, int]],
+    stride: int,
+    ax: Axes | None = None,
+) -> Axes:
+    """All A anchors of a few feature cells (row, col), and every cell's centre as a dot.
+
+    Shapes: anchors (h·w·A, 4) in `minidl.boxes.make_anchors` order.
+    """
+    h, w = feature_hw
+    per_cell = _numpy(anchors).reshape(h, w, -1, 4)
+    chosen = np.concatenate([per_cell[r, c] for r, c in cells])
+    A = per_cell.shape[2]
+    colours = [PALETTE[i // A % len(PALETTE)] for i in range(len(chosen))]
+    ax = draw_boxes(image, chosen, ax, colours, linewidth=1.0)
+    ys, xs = np.mgrid[0:h, 0:w]
+    ax.scatter(
+        (xs.ravel() + 0.5) * stride - 0.5,
+        (ys.ravel() + 0.5) * stride - 0.5,
+        s=2,
+        c="white",
+        alpha=0.6,
+    )
+    ax.set_title(f"{A} anchors per cell at {len(cells)} cells (stride {stride})", fontsize=9)
+    return ax
