@@ -1,5 +1,13 @@
 """Evaluation metrics on plain arrays (NumPy or CuPy), one module per task."""
 
+from .detection import (
+    ap_per_class,
+    average_precision,
+    interpolated_ap,
+    keypoint_pck,
+    mask_iou,
+    match_detections,
+)
 from .segmentation import (
     confusion_matrix,
     dice,

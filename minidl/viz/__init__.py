@@ -1,4 +1,5 @@
 """Matplotlib helpers for the lessons and demos, one module per topic."""
 
 from .curves import plot_history
+from .detection import draw_boxes, draw_instances, instance_grid, show_anchors
 from .segmentation import error_map, overlay, segmentation_grid, show_error, show_weight_map
