@@ -283,8 +283,8 @@ class Tensor:
 def _infer_dtype(data: Any, dtype: Any) -> Any:
     if dtype is not None:
         return np.dtype(dtype)
-    if isinstance(data, np.ndarray) or backend.is_cupy_array(data):
-        return data.dtype  # an array keeps its dtype (float64 stays float64)
+    if isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
+        return data.dtype  # an array or NumPy scalar keeps its dtype (float64 stays float64)
     kind = np.asarray(data).dtype.kind
     return {"f": float32, "i": int64, "u": int64, "b": bool_}.get(kind, float32)
 
