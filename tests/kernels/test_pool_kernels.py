@@ -16,6 +16,13 @@ from minidl.lab.specs_pool import MAX_POOL_CASES, MAX_UNPOOL_CASES
 IMPLS = {"cpu": cpu}
 
 
+@pytest.fixture(params=["serial", "parallel"], autouse=True)
+def driver(request, monkeypatch):
+    """Run every test on both Numba drivers (the size threshold otherwise picks serial here)."""
+    threshold = 0 if request.param == "parallel" else 2**62
+    monkeypatch.setattr(cpu, "PARALLEL_MIN_WORK", threshold)
+
+
 @st.composite
 def geometries(draw, max_side=9):
     """(x_shape, (KH, KW, SH, SW, PH, PW)) with padding <= kernel // 2 and an output."""

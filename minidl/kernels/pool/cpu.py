@@ -1,7 +1,8 @@
 """Max-pooling with indices and max-unpooling as Numba loops; same contract as ``reference.py``.
 
 Each (n, c) plane is independent: pooling reads one plane and writes one, so threads split
-the N*C planes and never write to the same place. Unpooling's indices point inside the
+the N*C planes and never write to the same place (small inputs run a serial driver: waking
+threads would cost more than it saves). Unpooling's indices point inside the
 value's own plane, so it too could split planes without atomics; it is serial (see below).
 
 Why this beats a vectorised pooling: every window is scanned once, in cache, with its maximum
@@ -14,35 +15,46 @@ from typing import Any
 
 import numpy as np
 
-from .._numba import njit, prange
+from .._numba import PARALLEL_MIN_WORK, njit, prange
 from .reference import pool_output_size
 
 
-@njit(parallel=True, cache=True)
-def _max_pool2d(x, out, indices, KH, KW, SH, SW, PH, PW):
+@njit(cache=True)
+def _max_pool2d_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW):
     N, C, H, W = x.shape
     OH, OW = out.shape[2], out.shape[3]
-    for plane in prange(N * C):
-        n, c = plane // C, plane % C
-        x_plane, out_plane, idx_plane = x[n, c], out[n, c], indices[n, c]
-        for oh in range(OH):
-            # The window clipped to the real pixels: padding is -inf and can never win.
-            h0 = oh * SH - PH
-            h1, h0 = min(h0 + KH, H), max(h0, 0)
-            for ow in range(OW):
-                w0 = ow * SW - PW
-                w1, w0 = min(w0 + KW, W), max(w0, 0)
-                best = -np.inf
-                best_at = h0 * W + w0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        value = x_plane[ih, iw]
-                        # ">" keeps the first maximum on ties; NaN always wins (PyTorch's rule).
-                        if value > best or np.isnan(value):
-                            best = value
-                            best_at = ih * W + iw
-                out_plane[oh, ow] = best
-                idx_plane[oh, ow] = best_at
+    n, c = plane // C, plane % C
+    x_plane, out_plane, idx_plane = x[n, c], out[n, c], indices[n, c]
+    for oh in range(OH):
+        # The window clipped to the real pixels: padding is -inf and can never win.
+        h0 = oh * SH - PH
+        h1, h0 = min(h0 + KH, H), max(h0, 0)
+        for ow in range(OW):
+            w0 = ow * SW - PW
+            w1, w0 = min(w0 + KW, W), max(w0, 0)
+            best = -np.inf
+            best_at = h0 * W + w0
+            for ih in range(h0, h1):
+                for iw in range(w0, w1):
+                    value = x_plane[ih, iw]
+                    # ">" keeps the first maximum on ties; NaN always wins (PyTorch's rule).
+                    if value > best or np.isnan(value):
+                        best = value
+                        best_at = ih * W + iw
+            out_plane[oh, ow] = best
+            idx_plane[oh, ow] = best_at
+
+
+@njit(parallel=True, cache=True)
+def _max_pool2d_parallel(x, out, indices, KH, KW, SH, SW, PH, PW):
+    for plane in prange(x.shape[0] * x.shape[1]):
+        _max_pool2d_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW)
+
+
+@njit(cache=True)
+def _max_pool2d_serial(x, out, indices, KH, KW, SH, SW, PH, PW):
+    for plane in range(x.shape[0] * x.shape[1]):
+        _max_pool2d_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW)
 
 
 # Serial on purpose: a scatter is one read and one add per value, memory-bound, and it already
@@ -66,7 +78,8 @@ def max_pool2d(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int) -> 
     OH, OW = pool_output_size(H, KH, SH, PH), pool_output_size(W, KW, SW, PW)
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
     indices = np.empty((N, C, OH, OW), dtype=np.int64)
-    _max_pool2d(x, out, indices, KH, KW, SH, SW, PH, PW)
+    run = _max_pool2d_parallel if x.size >= PARALLEL_MIN_WORK else _max_pool2d_serial
+    run(x, out, indices, KH, KW, SH, SW, PH, PW)
     return out, indices
 
 
