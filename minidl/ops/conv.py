@@ -85,10 +85,17 @@ def _channels_first(x: Any) -> Any:
     return x.transpose(1, 0, 2, 3).reshape(C, N * H * W)
 
 
-def _batch_first(y2d: Any, N: int, H: int, W: int) -> Any:
-    """(C, N*H*W) -> contiguous (N, C, H, W)."""
+def _batch_first(y2d: Any, N: int, H: int, W: int, bias: Any = None) -> Any:
+    """(C, N*H*W) -> contiguous (N, C, H, W), adding ``bias`` (C,) in the same pass."""
+    xp = array_module(y2d)
     C = y2d.shape[0]
-    return array_module(y2d).ascontiguousarray(y2d.reshape(C, N, H, W).transpose(1, 0, 2, 3))
+    view = y2d.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+    out = view if N == 1 else xp.empty((N, C, H, W), dtype=y2d.dtype)  # N == 1: contiguous
+    if bias is not None:
+        xp.add(view, bias.reshape(1, C, 1, 1), out=out)
+    elif out is not view:
+        out[...] = view
+    return out
 
 
 class Conv2d(Function):
@@ -98,9 +105,8 @@ class Conv2d(Function):
         geometry = (KH, KW, *stride, *padding, *dilation)
         cols = _im2col(x, geometry)
         _, _, _, N, OH, OW = cols.shape
-        y = _batch_first(w.reshape(C_out, -1) @ cols.reshape(C * KH * KW, -1), N, OH, OW)
-        if b is not None:
-            y += b.reshape(1, C_out, 1, 1)
+        y2d = w.reshape(C_out, -1) @ cols.reshape(C * KH * KW, -1)  # (C_out, N*OH*OW)
+        y = _batch_first(y2d, N, OH, OW, b)
         ctx.save_for_backward(x, w)
         ctx.geometry = geometry
         return y
