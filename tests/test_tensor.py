@@ -20,6 +20,7 @@ import minidl as md
         (np.array([1.0], np.float64), np.float64),  # an array keeps its dtype
         (np.array([1.0], np.float32), np.float32),
         (np.array([1], np.int32), np.int32),
+        (np.float64(2.5), np.float64),  # so does a NumPy scalar
     ],
 )
 def test_tensor_dtype_rules(data, dtype):
