@@ -48,6 +48,7 @@ def test_mask_iou_hand_case():
     b[0, :2, :] = True  # 8 pixels, contains a[0]
     iou = mask_iou(a, b)
     assert iou.tolist() == [[0.5, 0.0], [0.0, 0.0]]  # empty vs empty is 0, not NaN
+    assert mask_iou(a, b[:0]).shape == (2, 0) and mask_iou(a[:0], b).shape == (0, 2)
 
 
 def _record(boxes, labels, scores=None, masks=None, keypoints=None):
@@ -84,6 +85,10 @@ def test_average_precision_masks_and_threshold():
     truth = [_record([[2, 2, 6, 6]], [1], masks=t_mask)]
     pred = [_record([[2, 2, 6, 6]], [1], [0.9], masks=p_mask)]
     assert average_precision(pred, truth, "mask", iou_threshold=0.5) == 1.0
+    # a second image with a detection but no object of that class: one FP, ranked last
+    empty = _record(np.zeros((0, 4)), np.zeros(0, int), masks=np.zeros((0, H, W), bool))
+    pred2 = _record([[0, 0, 3, 3]], [1], [0.1], masks=p_mask)
+    assert average_precision(pred + [pred2], truth + [empty], "mask") == 1.0
     assert average_precision(pred, truth, "mask", iou_threshold=0.8) == 0.0
     with pytest.raises(ValueError, match="kind"):
         average_precision(pred, truth, "polygon")

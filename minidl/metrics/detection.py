@@ -26,8 +26,10 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     |a ∩ b| / |a ∪ b|, computed as one matrix product of the flattened masks; two empty
     masks have IoU 0.
     """
-    a = np.asarray(a, bool).reshape(len(a), -1).astype(np.float64)
-    b = np.asarray(b, bool).reshape(len(b), -1).astype(np.float64)
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    pixels = int(np.prod(a.shape[1:]))  # not reshape(-1): a or b may hold no masks
+    a = a.reshape(len(a), pixels).astype(np.float64)
+    b = b.reshape(len(b), pixels).astype(np.float64)
     inter = a @ b.T
     union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
