@@ -49,3 +49,19 @@ from .tensor import (
 )
 
 __version__ = "0.1.0"
+
+# Sub-packages that pull in more (SciPy, scikit-image, matplotlib) load on first use, so
+# `import minidl` stays quick and `md.data`, `md.models`, ... still work as attributes.
+_LAZY = ("data", "lab", "metrics", "models", "nn", "optim", "train", "viz", "boxes", "demos")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minidl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))
