@@ -23,6 +23,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+import numpy as np
+
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module, device_of
@@ -49,7 +51,7 @@ class Workspace:
         size = 1
         for n in shape:
             size *= n
-        key = (xp.__name__, xp.dtype(dtype).name)
+        key = (xp.__name__, np.dtype(dtype).name)
         buf = self._buffers.get(key)
         if buf is None or buf.size < size:
             buf = self._buffers[key] = xp.empty(size, dtype=dtype)
