@@ -80,6 +80,8 @@ def face_views(
         raise ValueError(f"face_views: expected faces (M, H, W), got {faces.shape}")
     if views_per_identity < 1:
         raise ValueError(f"face_views: expected views_per_identity >= 1, got {views_per_identity}")
+    if size is None and faces.shape[1] != faces.shape[2]:
+        raise ValueError(f"face_views: faces {faces.shape} are not square; pass size=...")
     if size is not None and faces.shape[1:] != (size, size):
         faces = resize(faces, (len(faces), size, size), anti_aliasing=True)
     M, S, V = len(faces), faces.shape[-1], views_per_identity
