@@ -29,7 +29,7 @@ from minidl.models.maskrcnn.targets import (
     mask_targets,
     sample_rois,
 )
-from minidl.models.maskrcnn.training import hflip, predict_scenes, scene_target, train
+from minidl.models.maskrcnn.training import evaluate, hflip, predict_scenes, scene_target, train
 
 # ---- losses ----------------------------------------------------------------------------------
 
@@ -258,10 +258,10 @@ def test_predict_output_shapes_and_training_losses():
 def test_tiny_model_overfits_two_scenes():
     scenes = shapes_scenes(2, 48, max_instances=3, seed=2)
     model = tiny_model()
-    history = train(model, scenes, steps=60, batch_size=2, lr=5e-3, progress=False)
-    first, last = history[0], np.mean([h["loss"] for h in history[-5:]])
-    assert last < 0.4 * first["loss"], (first, history[-1])
+    history = train(model, scenes, steps=80, batch_size=2, lr=5e-3, progress=False)
+    for name in ("rpn_objectness", "classifier", "mask"):
+        late = np.mean([h[name] for h in history[-5:]])
+        assert late < 0.7 * history[0][name], (name, history[0], history[-1])
     found = predict_scenes(model, scenes)
-    for f, s in zip(found, scenes):
-        confident = f["scores"] >= 0.5
-        assert confident.sum() >= len(s.labels) - 1  # at most one object missed per scene
+    metrics = evaluate(found, scenes, keypoints=False)
+    assert metrics["box_ap50"] >= 0.8 and metrics["mask_ap50"] >= 0.8, metrics

@@ -67,7 +67,8 @@ def draw_instances(
     alpha: float = 0.45,
     title: str | None = None,
 ) -> Axes:
-    """An image with one colour per instance: tinted mask, box, "class score" tag, keypoints.
+    """An image with one colour per instance: tinted and outlined mask, box, "class score"
+    tag, keypoints.
 
     Shapes: image (C, H, W) or (H, W); boxes (D, 4); labels (D,); masks (D, H, W) bool;
     scores (D,) (instances under ``score_threshold`` are not drawn); keypoints (D, K, 3)
@@ -87,6 +88,11 @@ def draw_instances(
     ax.imshow(picture, interpolation="nearest")
     for d in np.flatnonzero(keep):
         colour = PALETTE[d % len(PALETTE)]
+        if masks is not None and _numpy(masks)[d].any():
+            # an outline too: a tint alone is hard to see on an object of a similar colour
+            ax.contour(
+                _numpy(masks)[d].astype(float), levels=[0.5], colors=[colour], linewidths=1.0
+            )
         x1, y1, x2, y2 = _numpy(boxes)[d]
         ax.add_patch(
             Rectangle(

@@ -54,12 +54,15 @@ class BoxHead(nn.Module):
 
 
 class ConvHead(nn.Module):
-    """A few 3×3 convs + ReLU on the RoI patches, then a 1×1 conv to ``out_channels`` maps.
+    """3×3 convs + ReLU on the RoI patches, a 2× transpose conv, a 1×1 conv to the maps.
 
-    Shapes: patches (R, C, m, m) → (R, out_channels, m, m). The mask head (one map per
-    class) and the keypoint head (one map per keypoint) share this shape; it stays fully
-    convolutional so that the m × m output keeps the spatial layout of the box — the reason
-    the paper predicts masks with convs instead of fully connected layers.
+    Shapes: patches (R, C, m, m) → (R, out_channels, 2m, 2m). The mask head (one map per
+    class) and the keypoint head (one map per keypoint) share this shape, as in the paper's
+    Fig. 4 (there 14 → 28; here 7 → 14). It stays fully convolutional, so the output keeps
+    the spatial layout of the box — the reason the paper predicts masks with convs instead
+    of fully connected layers. The convs run at m × m and only the last, cheap layers at
+    2m × 2m: at stride 4 a 20 px object spans 5 feature cells, so sampling it more finely
+    than 7 × 7 would only interpolate.
     """
 
     def __init__(self, in_channels: int, out_channels: int, hidden: int = 32, depth: int = 2):
@@ -68,6 +71,7 @@ class ConvHead(nn.Module):
         for i in range(depth):
             layers += [nn.Conv2d(in_channels if i == 0 else hidden, hidden, 3, padding=1)]
             layers += [nn.ReLU()]
+        layers += [nn.ConvTranspose2d(hidden, hidden, 2, stride=2), nn.ReLU()]
         self.body = nn.Sequential(*layers)
         self.predict = nn.Conv2d(hidden, out_channels, 1)
 

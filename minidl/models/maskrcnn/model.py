@@ -39,6 +39,9 @@ class MaskRCNN(nn.Module):
             squares 4 corners, triangles 3.
         cyclic_keypoints: the keypoints are the vertices of rotationally symmetric shapes,
             so the loss takes the best cyclic order (see `keypoint_loss`).
+        mask_resolution: side m of the predicted masks and keypoint maps (even); the mask
+            and keypoint heads read m/2 × m/2 RoIAlign patches, the box head
+            ``box_resolution`` × ``box_resolution`` ones.
 
     ``forward(images (N, C, H, W), targets)`` → {"rpn_objectness", "rpn_box", "classifier",
     "box", "mask", "keypoint"}: scalar Tensors. ``predict(images)`` → one dict per image:
@@ -66,6 +69,8 @@ class MaskRCNN(nn.Module):
                 f"MaskRCNN: keypoints_per_class needs one count per class ({num_classes}), "
                 f"got {tuple(keypoints_per_class)}"
             )
+        if mask_resolution % 2:
+            raise ValueError(f"MaskRCNN: mask_resolution must be even, got {mask_resolution}")
         self.num_classes, self.box_resolution = num_classes, box_resolution
         self.mask_resolution, self.rois_per_image = mask_resolution, rois_per_image
         self.keypoints_per_class = tuple(keypoints_per_class)
@@ -102,7 +107,7 @@ class MaskRCNN(nn.Module):
         losses["box"] = box / max(len(sample.labels), 1)
 
         rois, matched = sample.rois[pos], sample.matched[backend.to_numpy(pos)]
-        patches = roi_features(features, rois, self.mask_resolution, self.stride)
+        patches = roi_features(features, rois, self.mask_resolution // 2, self.stride)
         masks = np.concatenate([np.asarray(backend.to_numpy(t["masks"])) for t in targets])
         target = mask_targets(xp.asarray(masks), matched, rois[:, 1:], self.mask_resolution)
         losses["mask"] = mask_loss(self.mask_head(patches), labels, target)
@@ -176,7 +181,7 @@ class MaskRCNN(nn.Module):
             start = stop
         rois = _rows([b for b, _, _ in found], xp)
         labels = xp.concatenate([lab for _, _, lab in found])
-        patches = roi_features(features, rois, self.mask_resolution, self.stride)
+        patches = roi_features(features, rois, self.mask_resolution // 2, self.stride)
         mask_logits = self.mask_head(patches).data[xp.arange(len(rois)), labels]  # (D, m, m)
         mask_probs = 1.0 / (1.0 + xp.exp(-mask_logits))
         if self.keypoint_head is not None:

@@ -124,7 +124,7 @@ class RPN(nn.Module):
         stride: int,
         anchor_sizes: Sequence[float] = (8.0, 16.0, 24.0),
         aspect_ratios: Sequence[float] = (1.0,),
-        pre_nms: int = 200,
+        pre_nms: int = 120,
         post_nms_train: int = 100,
         post_nms_test: int = 50,
         nms_threshold: float = 0.7,
