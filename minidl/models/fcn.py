@@ -28,15 +28,18 @@ from ..tensor import Tensor
 UPSAMPLING = ("nearest", "bed_of_nails", "max_unpool", "transpose")
 
 
-def _conv_relu(c_in: int, c_out: int, padding: int = 1) -> nn.Sequential:
-    conv = nn.Conv2d(c_in, c_out, 3, padding=padding)
+def _conv_relu(c_in: int, c_out: int, padding: int = 1, batchnorm: bool = False) -> nn.Sequential:
+    conv = nn.Conv2d(c_in, c_out, 3, padding=padding, bias=not batchnorm)
     init.kaiming_normal_(conv.weight, nonlinearity="relu")
+    if batchnorm:
+        return nn.Sequential(conv, nn.BatchNorm2d(c_out), nn.ReLU())
     init.zeros_(conv.bias)
     return nn.Sequential(conv, nn.ReLU())
 
 
 class EncoderDecoder(nn.Module):
-    """A fully convolutional encoder–decoder without skip connections.
+    """A fully convolutional encoder–decoder without skip connections (``batchnorm=True``
+    puts a BatchNorm after each 3×3 conv).
 
     Shapes: input (N, in_channels, H, W), H and W divisible by 2^depth; output
     (N, num_classes, H, W) scores.
@@ -49,6 +52,7 @@ class EncoderDecoder(nn.Module):
         base: int = 16,
         depth: int = 3,
         upsampling: str = "nearest",
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
         if upsampling not in UPSAMPLING:
@@ -60,7 +64,8 @@ class EncoderDecoder(nn.Module):
         self.downsampling = 2**depth
         widths = [base * 2**level for level in range(depth)]  # 16, 32, 64
         self.encoder = nn.ModuleList(
-            _conv_relu(c_in, c_out) for c_in, c_out in zip([in_channels, *widths], widths)
+            _conv_relu(c_in, c_out, 1, batchnorm)
+            for c_in, c_out in zip([in_channels, *widths], widths)
         )
         self.decoder = nn.ModuleList(
             _conv_relu(c, c // 2 if level else base)
