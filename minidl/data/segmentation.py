@@ -119,16 +119,17 @@ def _tumour(
     bright = rng.random() < 0.75
     mean = local + (rng.uniform(0.2, 0.4) if bright else -rng.uniform(0.15, 0.35))
     kind = rng.choice(["solid", "ring", "mottled"])
-    fine = _smooth_noise(rng, rows.shape, 0.8)
+    grain = size / 128  # texture scales with the image, so every size looks alike
+    fine = _smooth_noise(rng, rows.shape, 0.8 * grain)
     if kind == "solid":
-        texture = mean + 0.08 * _smooth_noise(rng, rows.shape, 2.5) + 0.04 * fine
+        texture = mean + 0.08 * _smooth_noise(rng, rows.shape, 2.5 * grain) + 0.04 * fine
     elif kind == "ring":
         width = rng.uniform(0.25, 0.45)
         rim = np.clip((rho - (1 - width)) / 0.1, 0.0, 1.0)
         core, enhancing = local - rng.uniform(0.2, 0.45), local + rng.uniform(0.2, 0.4)
         texture = core + (enhancing - core) * rim + 0.04 * fine
     else:
-        texture = mean + 0.15 * _smooth_noise(rng, rows.shape, 1.2)
+        texture = mean + 0.15 * _smooth_noise(rng, rows.shape, 1.2 * grain)
 
     # Oedema: the tissue around changes the opposite way to the tumour's edge (dark around a
     # bright edge, as oedema on T1), so the tumour's outline stays sharp.
