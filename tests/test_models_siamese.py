@@ -80,6 +80,7 @@ def test_face_database_recognises_and_rejects_strangers():
     queries = np.concatenate([people[:3] + 0.05, people[3:]])  # noisy a, b, c; stranger d
     matches = db.identify(queries)
     assert [m.name for m in matches] == ["a", "b", "c", None]
+    assert matches[3].nearest in "abc" and not matches[3].recognised
     assert matches[0].distance == pytest.approx(np.sqrt(8 * 0.05**2))
     same, d = db.verify(people[0], people[0] + 0.1)
     assert same and d == pytest.approx(np.sqrt(8 * 0.1**2))

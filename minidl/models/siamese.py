@@ -107,10 +107,16 @@ class SiameseNet(nn.Module):
 
 
 class Match(NamedTuple):
-    """A recognition answer: the enrolled name (None: not recognised) and its distance."""
+    """A recognition answer: the nearest enrolled person, the distance, and whether it is
+    within the threshold. ``name`` is that person, or None: "not recognised"."""
 
-    name: str | None
+    nearest: str
     distance: float
+    recognised: bool
+
+    @property
+    def name(self) -> str | None:
+        return self.nearest if self.recognised else None
 
 
 class FaceDatabase:
@@ -161,9 +167,9 @@ class FaceDatabase:
             raise ValueError("FaceDatabase.identify: the database is empty; enrol() people first")
         dist = distance_matrix(self.embed(images), np.stack(self._vectors))  # (N, K)
         nearest = dist.argmin(1)
+        best = dist[np.arange(len(dist)), nearest]
         return [
-            Match(self.names[k] if d <= self.threshold else None, float(d))
-            for k, d in zip(nearest, dist[np.arange(len(dist)), nearest])
+            Match(self.names[k], float(d), bool(d <= self.threshold)) for k, d in zip(nearest, best)
         ]
 
     def verify(self, image1: Any, image2: Any) -> tuple[bool, float]:
