@@ -14,9 +14,10 @@ What it prints:
    in one process after a warm-up step, the machine being shared), their ratio
    minidl / torch, and the geometric mean of the ratios (target <= 1.5);
 2. the peak memory of one step in each library: a fresh process per library and
-   configuration builds the model and the batch, warms up on a tiny input (imports, compiled
-   kernels), and reports the growth of its peak resident set size (``ru_maxrss``) over one
-   step (activations, gradients, work buffers, optimizer state);
+   configuration builds the model and the batch, warms up on a small input (imports, compiled
+   kernels), resets its peak resident set size (Linux: ``/proc/self/clear_refs``) and reports
+   how far the peak rises above the resident size during one step (activations, gradients,
+   work buffers, optimizer state);
 3. the same time table in a process started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc keeps freed memory instead of returning it to
    the OS: PERFORMANCE-NOTES trap 2).
@@ -158,17 +159,25 @@ def geomean(rows: list[dict]) -> float:
 
 
 PEAK_MEMORY = """
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {here!r})
 from bench_unet import make_steps
+
+
+def status(field):  # kB values of /proc/self/status (Linux)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
 lib, config = sys.argv[1], json.loads(sys.argv[2])
 warm = make_steps(config[0], config[1], 188 if config[1] == "valid" else 32, 1)
 warm[0 if lib == "minidl" else 1]()  # imports, compiled kernels, on a small input
 step = make_steps(*config)[0 if lib == "minidl" else 1]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current resident size
+before = status("VmRSS")
 step()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"extra_mb": (after - before) / 1024}}))
+print(json.dumps({{"extra_mb": (status("VmHWM") - before) / 1024}}))
 """
 
 
@@ -213,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.skip_subprocesses:
         return 0
 
-    print("\npeak memory of one step (growth of ru_maxrss in a fresh, warmed-up process):")
+    print("\npeak memory of one step (peak RSS above the RSS before it, fresh warmed-up process):")
     print(f"{'base':>4} {'padding':<7}{'input':>6}{'batch':>6}{'minidl MB':>11}{'torch MB':>10}"
           f"{'ratio':>7}")  # fmt: skip
     for base, padding, size, batch in configs:
