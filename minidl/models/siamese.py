@@ -36,12 +36,20 @@ class EmbeddingNet(nn.Module):
 
     Shapes: x (N, in_channels, S, S) → (N, dim), every row of length 1; S divisible by 8.
     Channels width → 2·width → 4·width; the Linear sees 4·width · (S/8)² features.
+    ``normalize=False`` leaves the Linear's output as it is (the lesson uses it to show
+    the collapse f(x) = 0 that a margin-free triplet loss invites).
     """
 
     def __init__(
-        self, dim: int = 64, width: int = 16, in_channels: int = 1, image_size: int = 32
+        self,
+        dim: int = 64,
+        width: int = 16,
+        in_channels: int = 1,
+        image_size: int = 32,
+        normalize: bool = True,
     ) -> None:
         super().__init__()
+        self.normalize = normalize
         if image_size % 8:
             raise ValueError(f"EmbeddingNet: image_size must be divisible by 8, got {image_size}")
         self.dim, self.in_channels, self.image_size = dim, in_channels, image_size
@@ -63,7 +71,8 @@ class EmbeddingNet(nn.Module):
             raise ValueError(
                 f"EmbeddingNet: expected input (N, {', '.join(map(str, expected))}), got {x.shape}"
             )
-        return normalize(self.fc(flatten(self.features(x), 1)), dim=1)
+        f = self.fc(flatten(self.features(x), 1))
+        return normalize(f, dim=1) if self.normalize else f
 
     def embed(self, images: Any, batch_size: int = 256) -> np.ndarray:
         """Embeddings of many images, in eval mode and without a graph, as a NumPy array.
