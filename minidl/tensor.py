@@ -62,6 +62,22 @@ class Tensor:
             )
         return bool(self.data.reshape(()))
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)`` (and so ``plt.plot(t)``) sees the values of a CPU tensor."""
+        if self.device != "cpu":
+            raise TypeError(
+                f"np.asarray: the tensor is on {self.device!r}; call .numpy() "
+                "to copy it to the host explicitly"
+            )
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy else out
+
     def __repr__(self) -> str:
         body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4)
         body = body.replace("\n", "\n       ")
@@ -134,6 +150,8 @@ class Tensor:
         """
         if isinstance(grad, Tensor):
             grad = grad.data
+        elif grad is not None and not hasattr(grad, "shape"):  # a Python number
+            grad = backend.array_module(self.data).full(self.shape, grad, self.dtype)
         autograd.backward(self, grad, retain_graph)
 
     # ---- arithmetic: every method forwards to minidl.ops ---------------------------------
@@ -276,7 +294,10 @@ class Tensor:
     def squeeze(self, dim: int | None = None) -> Tensor:
         return ops.squeeze(self, dim)
 
-    def expand(self, *shape: int) -> Tensor:
+    def expand(self, *shape: Any) -> Tensor:
+        """``t.expand(2, 3)`` or ``t.expand((2, 3))``: broadcast to a larger shape."""
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
         return ops.broadcast_to(self, shape)
 
 

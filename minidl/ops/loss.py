@@ -58,7 +58,9 @@ class NLLLoss(Function):
         xp = backend.array_module(weight)
         coef = -weight * g  # (N, *), g broadcasts when it is a scalar
         if ctx.reduction == "mean":
-            coef = coef / ctx.total_weight
+            # all targets ignored: the loss is 0/0 = nan, but nothing was used, so the
+            # gradient is 0 (as PyTorch)
+            coef = coef / ctx.total_weight if ctx.total_weight else coef * 0
         classes = xp.arange(ctx.shape[1]).reshape((1, -1) + (1,) * (len(ctx.shape) - 2))
         one_hot = classes == target[:, None]  # (N, C, *)
         return one_hot * coef[:, None], None, None, None
