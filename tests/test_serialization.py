@@ -138,3 +138,14 @@ def test_what_cannot_be_saved_is_rejected(tmp_path):
     with pytest.raises(TypeError, match="save: 'y' has dtype object; only numeric arrays"):
         md.save({"y": np.array([None])}, path)
     assert not path.exists() and os.listdir(tmp_path) == []
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        md.save({"w": np.ones(2)}, tmp_path / "ck.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "ck.npz").stat().st_mode & 0o777 == 0o644

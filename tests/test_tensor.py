@@ -166,3 +166,19 @@ def test_repr_shows_dtype_graph_and_grad():
     x = md.tensor([1.0], requires_grad=True)
     assert repr(x).endswith("requires_grad=True)")
     assert "grad_fn=<MulBackward>" in repr(x * 2)
+
+
+def test_numpy_interop_float_int_and_asarray():
+    x = md.tensor([1.0, 2.0], requires_grad=True)
+    assert np.asarray(x).tolist() == [1.0, 2.0]  # plt.plot(x) works through this
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert float(md.tensor(2.5)) == 2.5 and int(md.tensor(3)) == 3
+    with pytest.raises(ValueError, match="item: only one-element tensors"):
+        float(x)
+
+
+def test_backward_with_a_number_and_expand_with_a_tuple():
+    x = md.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward(2.0)
+    assert x.grad.tolist() == [6.0, 6.0]
+    assert x.expand((3, 2)).shape == x.expand(3, 2).shape == (3, 2)
