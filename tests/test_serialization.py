@@ -141,8 +141,6 @@ def test_what_cannot_be_saved_is_rejected(tmp_path):
 
 
 def test_saved_file_has_the_usual_permissions(tmp_path):
-    import os
-
     umask = os.umask(0o022)
     try:
         md.save({"w": np.ones(2)}, tmp_path / "ck.npz")
