@@ -55,3 +55,18 @@ def test_sample_patches_balances_the_centre_labels():
     masks[1, 5:8, 5:8] = 1
     patches, labels = sample_patches(images, masks, 11, 40, rng)
     assert patches.shape == (40, 1, 11, 11) and labels.sum() >= 20
+
+
+def test_prior_shift_moves_scores_from_the_patch_prior_to_the_image_prior():
+    from minidl.models.fcn import prior_shift
+
+    shift = prior_shift(np.array([0, 1, 0, 1]), np.array([[0, 0, 0, 1]]))
+    np.testing.assert_allclose(shift, [np.log(0.75 / 0.5), np.log(0.25 / 0.5)])
+    md.manual_seed(0)
+    model = SlidingWindowClassifier(patch=11, width=2).eval()
+    images = np.random.default_rng(0).random((1, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        model.predict(images, shift=shift) - model.predict(images),
+        np.broadcast_to(shift.reshape(1, 2, 1, 1), (1, 2, 4, 4)),
+        atol=1e-6,
+    )

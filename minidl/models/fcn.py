@@ -130,9 +130,10 @@ class SlidingWindowClassifier(nn.Module):
         h = self.features(patches)  # (N, 2w, h, w)
         return self.fc(h.mean(axis=(2, 3)))
 
-    def predict(self, images: Any, batch_size: int = 4096) -> Any:
+    def predict(self, images: Any, batch_size: int = 4096, shift: Any = None) -> Any:
         """Scores for every pixel: a patch around each one (mirrored at the borders), in
-        batches of ``batch_size`` patches. Returns an array (N, num_classes, H, W)."""
+        batches of ``batch_size`` patches, plus ``shift`` (num_classes,) if given (see
+        `prior_shift`). Returns an array (N, num_classes, H, W)."""
         x = images.data if isinstance(images, Tensor) else images
         xp = backend.array_module(x)
         r = self.patch // 2
@@ -147,7 +148,22 @@ class SlidingWindowClassifier(nn.Module):
                     for i in range(0, len(windows), batch_size)
                 ]
                 out[n] = xp.concatenate(scores).T.reshape(self.num_classes, H, W)
+        if shift is not None:
+            out += xp.asarray(shift, dtype=out.dtype).reshape(1, -1, 1, 1)
         return out
+
+
+def prior_shift(patch_labels: np.ndarray, masks: np.ndarray, num_classes: int = 2) -> np.ndarray:
+    """log(q_c / p_c) for each class c: add it to the scores (log-odds) of a classifier trained
+    on patches whose centre classes occur with frequencies p_c (balanced by `sample_patches`)
+    to use it on images where they occur with frequencies q_c (the pixels of ``masks``).
+
+    Bayes' rule: the posterior is proportional to likelihood × prior, so changing the prior
+    from p to q adds log q_c − log p_c to each class's log-probability.
+    """
+    p = np.bincount(patch_labels.ravel(), minlength=num_classes) / patch_labels.size
+    q = np.bincount(masks.ravel(), minlength=num_classes) / masks.size
+    return np.log(np.maximum(q, 1e-12) / np.maximum(p, 1e-12))
 
 
 def sliding_patches(padded: Any, patch: int) -> Any:
