@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -103,20 +104,19 @@ def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator):
     if kind == "conv2d":
         C_in, C_out, S, P = shape
         arrays = [(N, C_in, S, S), (C_out, C_in, 3, 3), (C_out,)]
-        md_op = lambda x, w, b: F.conv2d(x, w, b, padding=P)  # noqa: E731
-        torch_op = lambda x, w, b: TF.conv2d(x, w, b, padding=P)  # noqa: E731
+        md_op, torch_op = partial(F.conv2d, padding=P), partial(TF.conv2d, padding=P)
         out_shape = (N, C_out, S - 2 + 2 * P, S - 2 + 2 * P)
     elif kind == "conv_transpose2d":
         C_in, C_out, S = shape
         arrays = [(N, C_in, S, S), (C_in, C_out, 2, 2), (C_out,)]
-        md_op = lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2)  # noqa: E731
-        torch_op = lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2)  # noqa: E731
+        md_op = partial(F.conv_transpose2d, stride=2)
+        torch_op = partial(TF.conv_transpose2d, stride=2)
         out_shape = (N, C_out, 2 * S, 2 * S)
     elif kind == "max_pool2d":
         C, S = shape
         arrays = [(N, C, S, S)]
-        md_op = lambda x: F.max_pool2d(x, 2, return_indices=True)  # noqa: E731
-        torch_op = lambda x: TF.max_pool2d(x, 2, return_indices=True)  # noqa: E731
+        md_op = partial(F.max_pool2d, kernel_size=2, return_indices=True)
+        torch_op = partial(TF.max_pool2d, kernel_size=2, return_indices=True)
         out_shape = (N, C, S // 2, S // 2)
     else:  # max_unpool2d of what a 2x2 pool remembered
         C, S = shape
@@ -124,8 +124,8 @@ def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator):
         _, idx = TF.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
         arrays = [(N, C, S // 2, S // 2)]
         md_idx = md.tensor(idx.numpy())
-        md_op = lambda v: F.max_unpool2d(v, md_idx, 2)  # noqa: E731
-        torch_op = lambda v: TF.max_unpool2d(v, idx, 2)  # noqa: E731
+        md_op = partial(F.max_unpool2d, indices=md_idx, kernel_size=2)
+        torch_op = partial(TF.max_unpool2d, indices=idx, kernel_size=2)
         out_shape = (N, C, S, S)
     values = [rng.standard_normal(s).astype(np.float32) * 0.1 for s in arrays]
     needs = [not (kind.startswith("conv") and i == 0 and s[1] == 1) for i, s in enumerate(arrays)]
@@ -146,8 +146,10 @@ def measure(kinds: Sequence[str], quick: bool, repeat: int) -> dict[str, list[di
     }
     rng = np.random.default_rng(0)
     results: dict[str, list[dict]] = {}
-    print(f"{'op':<17}{'N':>2} {'shape':<20}{'fwd ms md/torch':>22}{'ratio':>7}"
-          f"{'fwd+bwd ms md/torch':>24}{'ratio':>7}")  # fmt: skip
+    print(
+        f"{'op':<17}{'N':>2} {'shape':<20}{'fwd ms md/torch':>22}{'ratio':>7}"
+        f"{'fwd+bwd ms md/torch':>24}{'ratio':>7}"
+    )
     for kind in kinds:
         shapes = tables[kind][:2] if quick else tables[kind]
         for N in BATCHES[:1] if quick else BATCHES:
@@ -166,10 +168,12 @@ def measure(kinds: Sequence[str], quick: bool, repeat: int) -> dict[str, list[di
                 )
                 row = {"N": N, "shape": shape, "fwd": fwd, "fwd_bwd": both}
                 results.setdefault(kind, []).append(row)
-                print(f"{kind:<17}{N:>2} {str(shape):<20}"
-                      f"{fwd[0] * 1e3:>10.2f} /{fwd[1] * 1e3:>9.2f}{fwd[0] / fwd[1]:>7.2f}"
-                      f"{both[0] * 1e3:>12.2f} /{both[1] * 1e3:>9.2f}{both[0] / both[1]:>7.2f}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"{kind:<17}{N:>2} {str(shape):<20}"
+                    f"{fwd[0] * 1e3:>10.2f} /{fwd[1] * 1e3:>9.2f}{fwd[0] / fwd[1]:>7.2f}"
+                    f"{both[0] * 1e3:>12.2f} /{both[1] * 1e3:>9.2f}{both[0] / both[1]:>7.2f}",
+                    flush=True,
+                )
     return results
 
 
@@ -177,7 +181,7 @@ def geomeans(results: dict[str, list[dict]]) -> dict[str, tuple[float, float]]:
     """Per op kind: geometric means of the forward and forward+backward ratios."""
     out = {}
     for kind, rows in results.items():
-        ratios = np.array([[r["fwd"][0] / r["fwd"][1], r["fwd_bwd"][0] / r["fwd_bwd"][1]] for r in rows])  # noqa: E501
+        ratios = np.array([[r[k][0] / r[k][1] for k in ("fwd", "fwd_bwd")] for r in rows])
         out[kind] = tuple(float(v) for v in np.exp(np.log(ratios).mean(axis=0)))
     return out
 
@@ -287,8 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import minidl  # noqa: F401  (the threading layer is set before any kernel runs)
 
-    print(f"minidl vs torch {torch.__version__}, float32, {torch.get_num_threads()} threads, "
-          f"best of {args.repeat} interleaved runs; ratio = minidl / torch (< 1: minidl faster)")  # fmt: skip  # noqa: E501
+    print(
+        f"minidl vs torch {torch.__version__}, float32, {torch.get_num_threads()} threads, "
+        f"best of {args.repeat} interleaved runs; ratio = minidl / torch (< 1: faster)"
+    )
     means = geomeans(measure(args.ops.split(","), args.quick, args.repeat))
     _print_summary("geometric means of the ratios (as users get them):", means)
     if args.json:
@@ -309,14 +315,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     costs = startup_costs()
     for which, c in costs.items():
-        print(f"first calls in a fresh process, {which} Numba cache: import minidl "
-              f"{c['import']:.2f} s, first conv/pool/unpool/transpose fwd+bwd {c['first']:.2f} s "
-              f"(a second one {c['second'] * 1e3:.1f} ms)")  # fmt: skip
+        print(
+            f"first calls in a fresh process, {which} Numba cache: import minidl "
+            f"{c['import']:.2f} s, first conv/pool/unpool/transpose fwd+bwd {c['first']:.2f} s "
+            f"(a second one {c['second'] * 1e3:.1f} ms)"
+        )
     shape = (4, 16, 16, 188)
     mem = peak_memory(shape)
-    print(f"peak extra memory of one conv2d fwd+bwd, input {shape[:2] + (shape[3],) * 2}, "
-          f"16 -> 16, 3x3 valid: minidl {mem['minidl']:.0f} MB, torch {mem['torch']:.0f} MB "
-          "(peak resident size over that step minus before, in a fresh warmed-up process)")  # fmt: skip
+    print(
+        f"peak extra memory of one conv2d fwd+bwd, input {shape[:2] + (shape[3],) * 2}, "
+        f"16 -> 16, 3x3 valid: minidl {mem['minidl']:.0f} MB, torch {mem['torch']:.0f} MB "
+        "(peak resident size minus before, fresh warmed-up process)"
+    )
     return 0
 
 
