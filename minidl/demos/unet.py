@@ -27,8 +27,9 @@ Baselines, on the same held-out slices:
 - ``threshold_dice``: blur, then the best global intensity threshold chosen on the
   training set (`minidl.data.threshold_baseline_dice`);
 - ``sliding_window_dice``: a small CNN that labels the centre pixel of a 17×17 patch,
-  trained on patches from the training slices and run once per pixel
-  (`minidl.models.SlidingWindowClassifier`); it is evaluated on the first
+  trained on balanced patches from the training slices (its scores corrected back to the
+  tumour frequency of the training slices, `minidl.models.fcn.prior_shift`) and run once per
+  pixel (`minidl.models.SlidingWindowClassifier`); it is evaluated on the first
   ``sliding_window_slices`` test slices only, because it costs one forward pass per pixel.
 
 Writes to --out: ``predictions.png`` (inputs / truth / prediction / error on held-out slices)
@@ -53,7 +54,7 @@ from minidl.data.augment import RandomFlip
 from minidl.demos.common import DemoRun, parse_args
 from minidl.metrics import dice, iou
 from minidl.models import SlidingWindowClassifier, UNet
-from minidl.models.fcn import sample_patches
+from minidl.models.fcn import prior_shift, sample_patches
 from minidl.train import fit
 
 
@@ -111,7 +112,7 @@ def sliding_window_baseline(
     model.eval()
     images = backend.to_device(test[0][: cfg.window_slices], device)
     began = time.perf_counter()
-    scores = model.predict(images)
+    scores = model.predict(images, shift=prior_shift(labels, train[1]))
     seconds = (time.perf_counter() - began) / cfg.window_slices
     return dice(scores, test[1][: cfg.window_slices]), seconds
 
