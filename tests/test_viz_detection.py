@@ -35,6 +35,8 @@ def test_instance_grid_and_anchor_pictures():
     preds = [{**t, "scores": np.ones(len(t["labels"]))} for t in targets]
     fig = detection.instance_grid([s.image for s in scenes], preds, targets)
     assert len(fig.axes) == 6
+    fig = detection.instance_grid([s.image for s in scenes], preds, targets, columns=2)
+    assert len(fig.axes) == 8 and not fig.axes[7].images  # 2 scenes per row, one cell empty
     anchors = make_anchors((12, 12), 4, (8.0, 16.0), (0.5, 1.0, 2.0))
     ax = detection.show_anchors(scenes[0].image, anchors, (12, 12), [(3, 3), (8, 6)], 4)
     assert len(ax.patches) == 2 * 6

@@ -138,13 +138,18 @@ def instance_grid(
     class_names: Sequence[str] = SHAPES_CLASSES,
     score_threshold: float = 0.5,
     size: float = 2.6,
+    columns: int | None = None,
 ) -> Figure:
-    """A grid with one column per image: ground truth on top (if given), prediction below."""
-    rows = 2 if targets is not None else 1
-    fig, axes = plt.subplots(
-        rows, len(images), figsize=(size * len(images), size * rows), squeeze=False
-    )
+    """Images in a grid of ``columns`` (default: all in one row); under each image's ground
+    truth (if given) its prediction."""
+    columns = columns or len(images)
+    per_image = 2 if targets is not None else 1
+    rows = -(-len(images) // columns) * per_image
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
     for i, image in enumerate(images):
+        row, col = i // columns * per_image, i % columns
         if targets is not None:
             t = targets[i]
             draw_instances(
@@ -154,7 +159,7 @@ def instance_grid(
                 t.get("masks"),
                 None,
                 t.get("keypoints"),
-                axes[0, i],
+                axes[row, col],
                 class_names,
                 title="truth",
             )
@@ -166,7 +171,7 @@ def instance_grid(
             p.get("masks"),
             p["scores"],
             p.get("keypoints"),
-            axes[rows - 1, i],
+            axes[row + per_image - 1, col],
             class_names,
             score_threshold,
             title="prediction",

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ... import optim
+from ...backend import to_numpy
 from ...data.shapes import Scene
 from ...metrics.detection import average_precision, keypoint_pck
 from ...tensor import tensor
@@ -102,15 +103,20 @@ def train(
 
 
 def predict_scenes(
-    model: MaskRCNN, scenes: Sequence[Scene], batch_size: int = 16, device: str = "cpu"
+    model: MaskRCNN,
+    scenes: Sequence[Scene],
+    batch_size: int = 16,
+    device: str = "cpu",
+    **options: Any,
 ) -> list[dict[str, Any]]:
-    """`MaskRCNN.predict` over scenes of one size, in batches; NumPy results."""
-    from ...backend import to_numpy
+    """`MaskRCNN.predict` over scenes of one size, in batches; NumPy results.
 
+    ``options`` go to `MaskRCNN.predict` (e.g. ``max_detections``).
+    """
     out = []
     for start in range(0, len(scenes), batch_size):
         images = np.stack([s.image for s in scenes[start : start + batch_size]])
-        for found in model.predict(tensor(images, device=device)):
+        for found in model.predict(tensor(images, device=device), **options):
             out.append({k: to_numpy(v) for k, v in found.items()})
     return out
 
