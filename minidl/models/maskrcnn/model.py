@@ -155,30 +155,28 @@ class MaskRCNN(nn.Module):
             self.train(was_training)
 
     def _predict(self, images, score_threshold, nms_threshold, max_detections, mask_threshold):
-        xp = backend.array_module(images.data)
         image_hw = tuple(images.shape[2:])
         features = self.backbone(images)
         proposals, _ = self.rpn(features, image_hw)
-        rois = _rows(proposals, xp)
-        logits, deltas = self.box_head(
-            roi_features(features, rois, self.box_resolution, self.stride)
-        )
-        probs = F.softmax(logits, 1).data
-        found, start = [], 0
-        for props in proposals:
-            stop = start + len(props)
-            found.append(
-                detect(
-                    probs[start:stop],
-                    deltas.data[start:stop],
-                    props,
-                    image_hw,
-                    score_threshold,
-                    nms_threshold,
-                    max_detections,
-                )
-            )
-            start = stop
+        options = (score_threshold, nms_threshold, max_detections)
+        found = self._detect(features, proposals, image_hw, *options)
+        return self._segment(features, found, image_hw, mask_threshold)
+
+    def _detect(self, features, proposals, image_hw, *options) -> list[tuple[Any, Any, Any]]:
+        """Box head on every proposal → per image (boxes, scores, labels) after NMS."""
+        xp = backend.array_module(features.data)
+        patches = roi_features(features, _rows(proposals, xp), self.box_resolution, self.stride)
+        logits, deltas = self.box_head(patches)
+        probs, deltas = F.softmax(logits, 1).data, deltas.data
+        bounds = np.cumsum([0] + [len(p) for p in proposals])
+        return [
+            detect(probs[a:b], deltas[a:b], props, image_hw, *options)
+            for props, a, b in zip(proposals, bounds[:-1], bounds[1:])
+        ]
+
+    def _segment(self, features, found, image_hw, mask_threshold) -> list[dict[str, Any]]:
+        """Mask (and keypoint) heads on the detected boxes; masks pasted into the image."""
+        xp = backend.array_module(features.data)
         rois = _rows([b for b, _, _ in found], xp)
         labels = xp.concatenate([lab for _, _, lab in found])
         patches = roi_features(features, rois, self.mask_resolution // 2, self.stride)
@@ -187,19 +185,13 @@ class MaskRCNN(nn.Module):
         if self.keypoint_head is not None:
             kp = heatmaps_to_keypoints(self.keypoint_head(patches).data, rois[:, 1:])
             slot = xp.arange(self.num_keypoints)[None, :]
-            present = slot < xp.asarray(self.keypoints_per_class)[labels][:, None]
-            kp[..., 2] *= present
+            kp[..., 2] *= slot < xp.asarray(self.keypoints_per_class)[labels][:, None]
         out, start = [], 0
-        for b, s, lab in found:
-            stop = start + len(b)
-            pasted = paste_masks(mask_probs[start:stop], b, image_hw)
-            result = {
-                "boxes": b,
-                "scores": s,
-                "labels": lab,
-                "masks": pasted >= mask_threshold,
-                "mask_probs": pasted,
-            }
+        for boxes_, scores, lab in found:
+            stop = start + len(boxes_)
+            pasted = paste_masks(mask_probs[start:stop], boxes_, image_hw)
+            result = {"boxes": boxes_, "scores": scores, "labels": lab}
+            result.update(masks=pasted >= mask_threshold, mask_probs=pasted)
             if self.keypoint_head is not None:
                 result["keypoints"] = kp[start:stop]
             out.append(result)
