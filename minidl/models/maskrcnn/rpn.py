@@ -69,8 +69,8 @@ def rpn_losses(
         picked += [n * M + pos, n * M + neg]
         labels += [np.ones(len(pos)), np.zeros(len(neg))]
         pos_flat.append(n * M + pos)
-        matched = backend.to_numpy(matched)
-        targets.append(boxes.encode_boxes(anchors[pos], gt[matched[pos]]))
+        owner = xp.asarray(backend.to_numpy(matched)[pos])  # host indices → x's device
+        targets.append(boxes.encode_boxes(anchors[xp.asarray(pos)], gt[owner]))
     index = xp.asarray(np.concatenate(picked))
     target = xp.asarray(np.concatenate(labels), dtype=logits.dtype)
     objectness = F.binary_cross_entropy_with_logits(logits.reshape(-1)[index], target)

@@ -61,14 +61,15 @@ def sample_rois(
         matched = match_boxes(boxes.box_iou(candidates, gt), fg_iou, fg_iou)
         pos, neg = sample_matches(matched, per_image, positive_fraction, rng)
         idx = xp.asarray(np.concatenate([pos, neg]))
-        m = backend.to_numpy(matched)[pos]
+        m_host = backend.to_numpy(matched)[pos]
+        m = xp.asarray(m_host)
         chosen = candidates[idx]
         rois.append(xp.concatenate([xp.full((len(idx), 1), n, chosen.dtype), chosen], axis=1))
         labels.append(xp.concatenate([lab[m], xp.zeros(len(neg), xp.int64)]))
         deltas = xp.zeros((len(idx), 4), dtype=gt.dtype)
-        deltas[: len(pos)] = boxes.encode_boxes(candidates[pos], gt[m], BOX_WEIGHTS)
+        deltas[: len(pos)] = boxes.encode_boxes(candidates[idx[: len(pos)]], gt[m], BOX_WEIGHTS)
         targets.append(deltas)
-        matched_all.append(np.concatenate([m + offset, np.full(len(neg), -1)]))
+        matched_all.append(np.concatenate([m_host + offset, np.full(len(neg), -1)]))
         offset += len(gt)
     return RoiSample(
         xp.concatenate(rois),
