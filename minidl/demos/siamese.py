@@ -6,8 +6,9 @@ ways: 60 train the networks, 10 (validation) choose every threshold, 30 (test) a
 measured. The demo
 
 1. measures the pixel baseline: d = ||x1 − x2|| on raw pixels, T chosen on validation pairs;
-2. trains an `EmbeddingNet` with the triplet loss on batch-hard triplets of P people × K views
-   (fresh random views every step), and measures d = ||f(x1) − f(x2)||;
+2. trains an `EmbeddingNet` with the triplet loss on batch-hard triplets (semi-hard with
+   --quick) of P people × K views (fresh random views every step), and measures
+   d = ||f(x1) − f(x2)||;
 3. trains a `SiameseNet` (that embedding, shared by both branches, + a logistic head on
    |f(x1) − f(x2)|) with binary cross-entropy on same/different pairs;
 4. enrols 20 test people with one image each and identifies other views of them (one-shot),
