@@ -47,7 +47,7 @@ class Config:
 
 
 DEFAULT = Config(train_scenes=2000, steps=800, test_scenes=300)
-QUICK = Config(train_scenes=400, steps=150, test_scenes=60)
+QUICK = Config(train_scenes=400, steps=200, test_scenes=60)
 
 
 def coins_scene(scale: float = COINS_SCALE) -> Scene:
