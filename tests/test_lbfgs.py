@@ -135,3 +135,28 @@ def test_lbfgs_behaves_like_torch(problem, torch):
     assert opt.state[0]["n_iter"] == state_t["n_iter"]
     assert abs(opt.state[0]["func_evals"] - state_t["func_evals"]) <= 2
     np.testing.assert_allclose(x, xt.detach().numpy(), atol=1e-6)
+
+
+def test_lbfgs_state_dict_round_trip_resumes_the_same_path(tmp_path):
+    def make():
+        x = md.tensor(np.array([-1.2, 1.0]), requires_grad=True)
+        opt = optim.LBFGS([x], max_iter=10)
+
+        def closure():
+            opt.zero_grad()
+            loss = _rosenbrock(x)
+            loss.backward()
+            return loss
+
+        return x, opt, closure
+
+    x, opt, closure = make()
+    opt.step(closure)
+    md.save(opt.state_dict(), tmp_path / "lbfgs.npz")
+    saved_x = x.numpy().copy()
+    opt.step(closure)
+    x2, opt2, closure2 = make()
+    x2.data[...] = saved_x
+    opt2.load_state_dict(md.load(tmp_path / "lbfgs.npz"))
+    opt2.step(closure2)
+    np.testing.assert_array_equal(x2.numpy(), x.numpy())
