@@ -30,6 +30,14 @@ def _save(tmp_path, arrays, name="vgg.npz"):
     return path
 
 
+def test_building_a_network_leaves_the_library_generator_alone():
+    md.manual_seed(0)
+    expected = md.rand(3).numpy()
+    md.manual_seed(0)
+    random_feature_net()
+    np.testing.assert_array_equal(md.rand(3).numpy(), expected)
+
+
 def test_random_net_layers_shapes_and_frozen_weights():
     net = random_feature_net((4, 8, 16), seed=3)
     out = net(md.tensor(np.random.default_rng(0).random((2, 3, 16, 16), dtype=np.float32)))
@@ -90,6 +98,8 @@ def test_npz_network_matches_torch(tmp_path, torch):
          r"conv2_1.bias must have shape \(16,\)"),
         (lambda a: a.update({"conv2_1.weight": np.zeros((16, 8), np.float32)}),
          r"conv2_1.weight must be a float array \(C_out, C_in, KH, KW\)"),
+        (lambda a: a.update({"conv2_1.weight": np.zeros((16, 8, 2, 2), np.float32)}),
+         r"with odd KH and KW, got float32 \(16, 8, 2, 2\)"),
         (lambda a: a.update({"features.0.weight": np.zeros(1)}),
          "unexpected key 'features.0.weight'"),
         (lambda a: a.update({"mean": np.zeros(4)}), r"mean must have shape \(3,\)"),

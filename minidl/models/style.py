@@ -41,12 +41,33 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 LayerWeights = tuple[np.ndarray, np.ndarray | None]  # (weight (C_out, C_in, KH, KW), bias)
 
 
+class FrozenConv2d(nn.Module):
+    """A convolution with given, fixed weights (no gradient for them; the input gets one).
+
+    Built from arrays instead of `nn.Conv2d` so that no random initial weights are drawn
+    (which would advance the library's random generator for nothing).
+    """
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray | None) -> None:
+        super().__init__()
+        self.weight = Parameter(np.ascontiguousarray(weight, np.float32), requires_grad=False)
+        self.bias = None if bias is None else Parameter(np.asarray(bias, np.float32), False)
+        self.kernel_size = tuple(weight.shape[2:])
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        C_out, C_in = self.weight.shape[:2]
+        return f"{C_in}, {C_out}, kernel_size={self.kernel_size}, bias={self.bias is not None}"
+
+
 class StyleFeatureNet(nn.Module):
     """Blocks of (conv + ReLU) layers, a 2×2 pooling between blocks; frozen weights.
 
-    ``blocks[b][i]`` holds the weights of layer ``conv{b+1}_{i+1}``. Convolutions keep the
-    size ("same" padding, reflected by default so that the borders are not special); the
-    pooling halves it.
+    ``blocks[b][i]`` holds the weights of layer ``conv{b+1}_{i+1}``. Convolutions (odd kernel
+    sizes) keep the size ("same" padding, reflected by default so that the borders are not
+    special); the pooling halves it.
 
     Shapes: forward(x (N, 3, H, W) in [0, 1]) → {name: (N, C_l, H / 2^(b-1), W / 2^(b-1))}.
     The input is normalised by ``(x − mean) / std`` first.
@@ -72,12 +93,7 @@ class StyleFeatureNet(nn.Module):
         self.convs = nn.ModuleList()
         for b, block in enumerate(blocks, start=1):
             for i, (w, bias) in enumerate(block, start=1):
-                C_out, C_in, KH, KW = w.shape
-                conv = nn.Conv2d(C_in, C_out, (KH, KW), bias=bias is not None)
-                conv.weight = Parameter(np.ascontiguousarray(w, np.float32), requires_grad=False)
-                if bias is not None:
-                    conv.bias = Parameter(np.asarray(bias, np.float32), requires_grad=False)
-                self.convs.append(conv)
+                self.convs.append(FrozenConv2d(w, bias))
                 self.names.append(f"conv{b}_{i}")
                 self.pool_before.append(b > 1 and i == 1)
         self.register_buffer("mean", Tensor(np.asarray(mean, np.float32).reshape(1, 3, 1, 1)))
@@ -202,10 +218,10 @@ def _blocks(where: str, layers: dict[tuple[int, int], dict[str, np.ndarray]]) ->
                 if part not in entry:
                     raise ValueError(f"{where}: missing key {name}.{part}")
             w, bias = entry["weight"], entry["bias"]
-            if w.ndim != 4 or w.dtype.kind != "f":
+            if w.ndim != 4 or w.dtype.kind != "f" or w.shape[2] % 2 == 0 or w.shape[3] % 2 == 0:
                 raise ValueError(
-                    f"{where}: {name}.weight must be a float array (C_out, C_in, KH, KW), "
-                    f"got {w.dtype} {w.shape}"
+                    f"{where}: {name}.weight must be a float array (C_out, C_in, KH, KW) with "
+                    f"odd KH and KW, got {w.dtype} {w.shape}"
                 )
             if w.shape[1] != C_prev:
                 raise ValueError(
