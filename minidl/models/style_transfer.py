@@ -69,7 +69,7 @@ class StyleObjective:
 
     def __call__(self, x: Tensor) -> dict[str, Tensor]:
         feats = self.net(x, {*self.content_layers, *self.style_layers})
-        content = _sum(
+        content = sum(  # 0 + Tensor + ...: Tensor.__radd__ keeps it one graph
             F.content_loss(feats[name], target)
             for name, target in zip(self.content_layers, self.content_targets)
         )
@@ -83,14 +83,6 @@ class StyleObjective:
         if self.tv_weight:
             total = total + tv * self.tv_weight
         return {"content": content, "style": style, "tv": tv, "total": total}
-
-
-def _sum(terms: Any) -> Tensor:
-    terms = list(terms)
-    total = terms[0]
-    for t in terms[1:]:
-        total = total + t
-    return total
 
 
 def _batch(image: Any, net: StyleFeatureNet) -> Tensor:
