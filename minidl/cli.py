@@ -116,11 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         "(minidl demo NAME --help for its options)",
     )
     p.add_argument("name", choices=sorted(DEMOS))
-    p.add_argument(
-        "rest",
-        nargs=argparse.REMAINDER,
-        help="[--quick] [--device cpu|cuda] [--out DIR] [--metrics PATH]",
-    )
     p.set_defaults(run=demo)
     p = sub.add_parser(
         "check", add_help=False, help="every kernel against its reference, plus gradchecks"

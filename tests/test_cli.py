@@ -48,3 +48,19 @@ def test_a_missing_benchmark_script_exits_2(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "REPO", tmp_path)
     assert cli.main(["bench", "conv"]) == 2
     assert "bench_conv.py does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, rest",
+    [
+        (["demo", "unet", "--quick", "--out", "X"], ["--quick", "--out", "X"]),
+        (["check", "--kernel", "roi_align"], ["--kernel", "roi_align"]),
+        (["bench", "conv", "--help"], ["--help"]),
+    ],
+)
+def test_options_after_the_name_reach_the_program(monkeypatch, argv, rest):
+    seen = []
+    for name in ("demo", "check", "bench"):
+        monkeypatch.setattr(cli, name, lambda args: seen.append(args.rest) or 0)
+    assert cli.main(argv) == 0
+    assert seen == [rest]
