@@ -76,9 +76,10 @@ def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
 
 
 def noncontiguous(a: np.ndarray) -> np.ndarray:
-    """The same values as ``a`` in a strided view (every other column of a wider array)."""
+    """The same values as ``a`` in a strided view (every other column of a wider array).
+
+    NumPy calls a view contiguous when its last axis has length 1; it still has odd strides.
+    """
     wide = np.empty(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
     wide[..., ::2] = a
-    view = wide[..., ::2]
-    assert not view.flags.c_contiguous and np.array_equal(view, a, equal_nan=True)
-    return view
+    return wide[..., ::2]
