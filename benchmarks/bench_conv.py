@@ -7,9 +7,9 @@ What it prints:
 1. a table of time_minidl / time_torch per layer shape, forward and forward+backward, with
    the geometric mean per op (targets for forward+backward: conv2d <= 1.5,
    conv_transpose2d <= 1.5, max_pool2d with indices <= 0.5). Both libraries run in this
-   process, interleaved (one run of each in turn), and each time is the best of ``--repeat``
-   runs after a warm-up: the machine is shared, and the minimum is the least noisy estimate
-   of what the code costs.
+   process, one after the other on each layer, and each time is the best of ``--repeat`` runs
+   after a warm-up run: the machine is shared, and the minimum is the least noisy estimate of
+   what the code costs.
 2. the same geometric means in a subprocess started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc then keeps freed memory instead of returning
    it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -57,15 +56,20 @@ TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000
 
 
 def best_of(fns: Sequence[Callable[[], object]], repeat: int) -> list[float]:
-    """Seconds per call of each function: warm-up, then the best of ``repeat`` interleaved."""
+    """Seconds per call of each function: the best of ``repeat`` runs after a warm-up run.
+
+    One function's runs in a block, then the next one's: alternating run by run would make
+    each library pay for the other's worker threads, still spinning from its last call.
+    """
+    best = []
     for fn in fns:
         fn()
-    best = [math.inf] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
+        times = []
+        for _ in range(repeat):
             start = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
+        best.append(min(times))
     return best
 
 
@@ -293,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"minidl vs torch {torch.__version__}, float32, {torch.get_num_threads()} threads, "
-        f"best of {args.repeat} interleaved runs; ratio = minidl / torch (< 1: faster)"
+        f"best of {args.repeat} runs; ratio = minidl / torch (< 1: faster)"
     )
     means = geomeans(measure(args.ops.split(","), args.quick, args.repeat))
     _print_summary("geometric means of the ratios (as users get them):", means)

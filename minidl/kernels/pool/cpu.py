@@ -137,10 +137,10 @@ def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> np.ndarray:
     N, C, H, W = x.shape
     x2 = np.ascontiguousarray(x).reshape(N * C, H * W)  # one row per plane
     idx2 = np.ascontiguousarray(indices, dtype=np.int64).reshape(N * C, H * W)
-    out = np.empty((N * C, OH * OW), dtype=x2.dtype)
+    out = np.empty((N, C, OH, OW), dtype=x2.dtype)  # returned as is: not a view
     bad = np.zeros(N * C, dtype=np.int64)  # per plane: a kernel cannot raise from a thread
     run = _max_unpool2d_parallel if out.size >= PARALLEL_MIN_WORK else _max_unpool2d_serial
-    run(x2, idx2, out, bad)
+    run(x2, idx2, out.reshape(N * C, OH * OW), bad)
     if bad.any():
         raise IndexError(f"max_unpool2d: {bad.sum()} indices lie outside [0, {OH * OW})")
-    return out.reshape(N, C, OH, OW)
+    return out

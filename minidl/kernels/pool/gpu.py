@@ -84,7 +84,7 @@ def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> Any:
     N, C, H, W = x.shape
     x2 = xp.ascontiguousarray(x).reshape(N * C, H * W)  # one row per plane
     idx2 = xp.ascontiguousarray(indices, dtype=xp.int64).reshape(N * C, H * W)
-    out = xp.zeros((N * C, OH * OW), dtype=x2.dtype)
+    out = xp.zeros((N, C, OH, OW), dtype=x2.dtype)  # returned as is: not a view
     if x2.size:
-        _max_unpool2d_kernel[_blocks(x2.size), THREADS](x2, idx2, out)
-    return out.reshape(N, C, OH, OW)
+        _max_unpool2d_kernel[_blocks(x2.size), THREADS](x2, idx2, out.reshape(N * C, OH * OW))
+    return out

@@ -66,8 +66,9 @@ def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> Any:
     N, C, H, W = x.shape
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= OH * OW):
         raise IndexError(f"max_unpool2d: indices must lie in [0, {OH * OW}) for ({OH}, {OW})")
-    out = xp.zeros((N * C, OH * OW), dtype=x.dtype)
+    out = xp.zeros((N, C, OH, OW), dtype=x.dtype)
     plane = xp.arange(N * C)[:, None]  # (N*C, 1): the row of each value's plane
     # Repeated offsets must all add up, hence scatter_add (np.add.at) and not out[...] += x.
-    scatter_add(out, (plane, indices.reshape(N * C, H * W)), x.reshape(N * C, H * W))
-    return out.reshape(N, C, OH, OW)
+    flat = out.reshape(N * C, OH * OW)  # a view: the sums land in out
+    scatter_add(flat, (plane, indices.reshape(N * C, H * W)), x.reshape(N * C, H * W))
+    return out
