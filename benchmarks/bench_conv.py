@@ -12,7 +12,8 @@ What it prints:
    what the code costs.
 2. the same geometric means in a subprocess started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc then keeps freed memory instead of returning
-   it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them.
+   it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them; and, on
+   AVX-512 CPUs, with ``OPENBLAS_CORETYPE=SkylakeX`` (see `_variants`).
 3. the first-call cost of the Numba kernels in a fresh process: with a warm cache (the usual
    case) and cold (``NUMBA_CACHE_DIR`` pointed at an empty folder, so everything compiles).
 4. peak extra memory of one conv2d forward+backward, minidl against PyTorch: each in a fresh
@@ -268,6 +269,31 @@ def peak_memory(shape: tuple[int, int, int, int]) -> dict[str, float]:
     }
 
 
+def _has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl"))
+
+
+def _variants() -> list[tuple[str, dict[str, str]]]:
+    """The environments of the extra runs, each in a fresh process: glibc keeping freed
+    memory (PERFORMANCE-NOTES trap 2) and, on AVX-512 CPUs where the user has not chosen,
+    OpenBLAS's AVX-512 kernels (NumPy's OpenBLAS falls back to its AVX2 'Haswell' kernels on
+    CPUs it does not recognise, such as this VM's AMD EPYC, while PyTorch's oneDNN uses
+    AVX-512 anyway)."""
+    malloc = " ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items())
+    out = [(f"geometric means with {malloc}:", TUNED_MALLOC)]
+    if _has_avx512() and "OPENBLAS_CORETYPE" not in os.environ:
+        out.append(
+            ("geometric means with OPENBLAS_CORETYPE=SkylakeX (AVX-512 GEMMs):",
+             {"OPENBLAS_CORETYPE": "SkylakeX"})
+        )  # fmt: skip
+    return out
+
+
 TARGETS = {"conv2d": 1.5, "conv_transpose2d": 1.5, "max_pool2d": 0.5}
 
 
@@ -287,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--skip-subprocesses", action="store_true", help="only the in-process table"
     )
     parser.add_argument("--json", action="store_true", help="end with the geomeans as JSON")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         import torch
@@ -305,17 +332,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(means))
     if args.skip_subprocesses:
         return 0
-    tuned_args = [*(argv or []), "--skip-subprocesses", "--json"]
-    done = subprocess.run(
-        [sys.executable, __file__, *tuned_args],
-        env={**os.environ, **TUNED_MALLOC},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    tuned = json.loads(done.stdout.strip().splitlines()[-1])
-    settings = " ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items())
-    _print_summary(f"geometric means with {settings}:", {k: tuple(v) for k, v in tuned.items()})
+    for title, env in _variants():
+        done = subprocess.run(
+            [sys.executable, __file__, *argv, "--skip-subprocesses", "--json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        tuned = json.loads(done.stdout.strip().splitlines()[-1])
+        _print_summary(title, {k: tuple(v) for k, v in tuned.items()})
 
     costs = startup_costs()
     for which, c in costs.items():
