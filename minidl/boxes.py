@@ -103,13 +103,17 @@ def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:
     _check_scored_boxes("nms", boxes, scores)
     xp = backend.array_module(boxes)
     order = xp.argsort(-scores, kind="stable")
+    ranked = boxes[order]
+    # one IoU matrix, then the greedy pass over it on the host (it is sequential);
+    # `nan > t` is False, so an empty box (IoU 0/0) suppresses nothing
+    suppresses = backend.to_numpy(box_iou(ranked, ranked) > iou_threshold)
+    removed = np.zeros(len(order), dtype=bool)
     keep = []
-    while order.size > 0:
-        best, rest = order[0], order[1:]
-        keep.append(int(best))
-        iou = box_iou(boxes[best][None], boxes[rest])[0]
-        order = rest[~(iou > iou_threshold)]  # `~(>)`: a NaN IoU (empty boxes) suppresses nothing
-    return xp.asarray(keep, dtype=xp.int64)
+    for i in range(len(order)):
+        if not removed[i]:
+            keep.append(i)
+            removed |= suppresses[i]
+    return order[xp.asarray(keep, dtype=xp.int64)]
 
 
 def batched_nms(boxes: Any, scores: Any, groups: Any, iou_threshold: float) -> Any:
