@@ -41,6 +41,23 @@ KERNELS: dict[str, dict[str, str]] = {
         "cpu": "minidl.kernels.im2col.cpu",
         "gpu": "minidl.kernels.im2col.gpu",
     },
+    # Winograd F(2x2, 3x3), for 3x3 stride-1 convs: the transforms around its 16 GEMMs
+    "winograd_input": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.cpu",
+    },
+    "winograd_input_adjoint": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.cpu",
+    },
+    "winograd_output": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.cpu",
+    },
+    "winograd_output_adjoint": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.cpu",
+    },
     "max_pool2d": {
         "reference": "minidl.kernels.pool.reference",
         "cpu": "minidl.kernels.pool.cpu",

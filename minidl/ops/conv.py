@@ -21,14 +21,16 @@ one per layer alive between forward and backward.
 from __future__ import annotations
 
 import operator
+import os
 from typing import Any
 
 import numpy as np
 
-from .. import kernels
+from .. import backend, kernels
 from ..autograd import Function
 from ..backend import array_module, device_of
 from ..kernels.im2col.reference import output_size
+from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
 from ..tensor import Tensor
 from .shape import pad as pad_op
 
@@ -36,22 +38,23 @@ Pair = tuple[int, int]
 
 
 class Workspace:
-    """One flat scratch array per (array module, dtype), grown to the largest request.
+    """One flat scratch array per (slot, array module, dtype), grown to the largest request.
 
     PERFORMANCE-NOTES trap 2: glibc returns buffers over 32 MB to the OS on free, so a fresh
     151 MB ``cols`` cost 16 ms to touch against 5.6 ms reused (and over 200 ms after the VM
     reclaimed the pages). Every conv call borrows a view of this buffer instead. A view is
     only valid until the next conv call: nothing keeps one across calls (not thread-safe).
+    A call that needs two buffers at once names them by ``slot`` ("cols", "V", "M").
     """
 
     def __init__(self) -> None:
-        self._buffers: dict[tuple[str, str], Any] = {}
+        self._buffers: dict[tuple[str, str, str], Any] = {}
 
-    def get(self, xp: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    def get(self, xp: Any, shape: tuple[int, ...], dtype: Any, slot: str = "cols") -> Any:
         size = 1
         for n in shape:
             size *= n
-        key = (xp.__name__, np.dtype(dtype).name)
+        key = (slot, xp.__name__, np.dtype(dtype).name)
         buf = self._buffers.get(key)
         if buf is None or buf.size < size:
             buf = self._buffers[key] = xp.empty(size, dtype=dtype)
@@ -132,6 +135,67 @@ class Conv2d(Function):
             dcols = _gemm_to_cols(w2d.T, dy2d, (C, KH, KW, N, OH, OW))
             dx = kernels.get("col2im", dcols)(dcols, x.shape, *ctx.geometry)
         return dx, dw, db, None, None, None
+
+
+def _winograd_input(x: Any, padding: Pair) -> Any:
+    """V (4, 4, C, N, TH, TW) of ``x`` written into the workspace."""
+    N, C, H, W = x.shape
+    TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+    out = workspace.get(array_module(x), (4, 4, C, N, TH, TW), x.dtype, slot="V")
+    return kernels.get("winograd_input", x)(x, *padding, out=out)
+
+
+class Conv2dWinograd(Function):
+    """conv2d of a 3x3 kernel, stride 1, dilation 1, by Winograd F(2x2, 3x3).
+
+    With V = winograd_input(x) (4x4 input tiles, transformed), U = G w G^T, and k = (a, b)
+    one of the 16 entries of a transformed tile (T tiles in the batch)::
+
+        forward   M[k]  (C_out, T) = U[k] (C_out, C) @ V[k] (C, T),  y = winograd_output(M)
+        weights   dU[k] (C_out, C) = dM[k] @ V[k].T,                 dw = G^T dU G
+        input     dV[k] (C, T)     = U[k].T @ dM[k],                 dx = input adjoint of dV
+
+    where dM = winograd_output_adjoint(dy): the backward runs the forward's transforms
+    transposed. Like ``cols``, V lives in the workspace and is recomputed in the backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, padding):
+        xp = array_module(x)
+        N, C, H, W = x.shape
+        C_out = w.shape[0]
+        U = filter_transform(w).reshape(16, C_out, C)
+        V = _winograd_input(x, padding)
+        M = workspace.get(xp, (4, 4, C_out, *V.shape[3:]), x.dtype, slot="M")
+        xp.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
+        OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
+        y = kernels.get("winograd_output", M)(M, OH, OW, b)
+        ctx.save_for_backward(x, w)
+        ctx.padding = padding
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = array_module(dy)
+        C_out, C = w.shape[:2]
+        dM = workspace.get(xp, (4, 4, C_out, dy.shape[0], *tiles(*dy.shape[2:])), dy.dtype, "M")
+        dM = kernels.get("winograd_output_adjoint", dy)(dy, out=dM)
+        dM3 = dM.reshape(16, C_out, -1)  # (16, C_out, T)
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
+            dU = xp.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
+            dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
+        if need_x:
+            U = filter_transform(w).reshape(16, C_out, C)
+            dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
+            xp.matmul(U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
+            dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
+        return dx, dw, db, None
 
 
 class ConvTranspose2d(Function):
@@ -240,6 +304,27 @@ def transpose_output_size(size, kernel, stride, padding, output_padding, dilatio
     )
 
 
+def _winograd_applies(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> bool:
+    """Whether conv2d takes the Winograd path (see the README's benchmark for why these).
+
+    3x3 kernels, stride 1, dilation 1, at least 2 input channels (a 1-channel image makes a
+    small ``cols``, and im2col + GEMM was faster), on a device with Winograd kernels — unless
+    ``kernels.use`` swapped in another im2col or col2im: then those run, as asked.
+    """
+    data = _data(x)
+    impl = os.environ.get("MINIDL_KERNELS", "").strip() or (
+        "gpu" if backend.is_cupy_array(data) else "cpu"
+    )
+    return (
+        kernel == (3, 3)
+        and stride == (1, 1)
+        and dilation == (1, 1)
+        and data.shape[1] >= 2
+        and impl in kernels.KERNELS["winograd_input"]
+        and all(kernels.get(k, data) is kernels.shipped(k, impl) for k in ("im2col", "col2im"))
+    )
+
+
 # ---- public functions ------------------------------------------------------------------------
 
 
@@ -293,6 +378,8 @@ def conv2d(
             f"{op}: kernel {kernel} with dilation {dilation} spans {span}, larger than the "
             f"padded input {padded} (input {tuple(x.shape)}, padding {padding})"
         )
+    if _winograd_applies(x, kernel, stride, dilation):
+        return Conv2dWinograd.apply(x, weight, bias, padding)
     return Conv2d.apply(x, weight, bias, stride, padding, dilation)
 
 
