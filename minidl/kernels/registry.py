@@ -41,6 +41,15 @@ KERNELS: dict[str, dict[str, str]] = {
         "cpu": "minidl.kernels.im2col.cpu",
         "gpu": "minidl.kernels.im2col.gpu",
     },
+    # stride-1 conv2d of few-channel inputs, without cols
+    "conv2d_direct": {
+        "reference": "minidl.kernels.im2col.reference",
+        "cpu": "minidl.kernels.im2col.cpu",
+    },
+    "conv2d_direct_weight_grad": {
+        "reference": "minidl.kernels.im2col.reference",
+        "cpu": "minidl.kernels.im2col.cpu",
+    },
     # Winograd F(2x2, 3x3), for 3x3 stride-1 convs: the transforms around its 16 GEMMs
     "winograd_input": {
         "reference": "minidl.kernels.winograd.reference",
@@ -55,6 +64,10 @@ KERNELS: dict[str, dict[str, str]] = {
         "cpu": "minidl.kernels.winograd.cpu",
     },
     "winograd_output_adjoint": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.cpu",
+    },
+    "winograd_weight_grad": {
         "reference": "minidl.kernels.winograd.reference",
         "cpu": "minidl.kernels.winograd.cpu",
     },

@@ -35,6 +35,7 @@ from ..tensor import Tensor
 from .shape import pad as pad_op
 
 Pair = tuple[int, int]
+DIRECT_MAX_CHANNELS = 2  # conv2d computes inputs with at most this many channels directly
 
 
 class Workspace:
@@ -120,21 +121,56 @@ class Conv2d(Function):
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        C_out = w.shape[0]
-        w2d = w.reshape(C_out, -1)  # (C_out, C*KH*KW)
+        xp = array_module(dy)
         dy2d = _channels_first(dy)  # (C_out, N*OH*OW)
         dx = dw = db = None
         if need_b:
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
             cols = _im2col(x, ctx.geometry)  # recomputed: cheaper than keeping it alive
-            dw = (dy2d @ cols.reshape(w2d.shape[1], -1).T).reshape(w.shape)
+            dw = xp.empty(w.shape, dtype=w.dtype)  # its own array: a leaf's .grad keeps it
+            xp.matmul(dy2d, cols.reshape(dw[0].size, -1).T, out=dw.reshape(len(dw), -1))
         if need_x:
-            C, KH, KW = w.shape[1:]
-            N, _, OH, OW = dy.shape
-            dcols = _gemm_to_cols(w2d.T, dy2d, (C, KH, KW, N, OH, OW))
-            dx = kernels.get("col2im", dcols)(dcols, x.shape, *ctx.geometry)
+            dx = _input_grad(dy2d, w, dy.shape, x.shape, ctx.geometry)
         return dx, dw, db, None, None, None
+
+
+def _input_grad(dy2d: Any, w: Any, dy_shape: tuple, x_shape: tuple, geometry: tuple) -> Any:
+    """dx of a conv: dcols = w2d.T @ dy2d (dy2d (C_out, N*OH*OW)), then col2im."""
+    C_out, C, KH, KW = w.shape
+    N, _, OH, OW = dy_shape
+    dcols = _gemm_to_cols(w.reshape(C_out, -1).T, dy2d, (C, KH, KW, N, OH, OW))
+    return kernels.get("col2im", dcols)(dcols, x_shape, *geometry)
+
+
+class Conv2dDirect(Function):
+    """conv2d of an input with few channels, stride 1, dilation 1, computed directly.
+
+    The forward and the weight gradient are loops over the kernel offsets on the input
+    itself (``conv2d_direct``, ``conv2d_direct_weight_grad`` in kernels/im2col/): for a
+    1-channel image ``cols`` is small but its GEMM is thin (K = 9) and memory-bound. dw and
+    db come from one pass over dy; dx, rarely needed (the image needs no gradient), takes
+    the im2col route of `Conv2d`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, padding):
+        ctx.save_for_backward(x, w)
+        ctx.padding = padding
+        return kernels.get("conv2d_direct", x)(x, w, *padding, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_w or need_b:
+            grad = kernels.get("conv2d_direct_weight_grad", dy)
+            dw, db = grad(x, dy, *w.shape[2:], *ctx.padding)
+        if need_x:
+            geometry = (*w.shape[2:], 1, 1, *ctx.padding, 1, 1)
+            dx = _input_grad(_channels_first(dy), w, dy.shape, x.shape, geometry)
+        return dx, dw if need_w else None, db if need_b else None, None
 
 
 def _winograd_input(x: Any, padding: Pair) -> Any:
@@ -188,8 +224,7 @@ class Conv2dWinograd(Function):
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
             V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
-            dU = xp.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
-            dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
+            dw = filter_transform_adjoint(kernels.get("winograd_weight_grad", dM)(dM, V))
         if need_x:
             U = filter_transform(w).reshape(16, C_out, C)
             dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
@@ -304,25 +339,26 @@ def transpose_output_size(size, kernel, stride, padding, output_padding, dilatio
     )
 
 
-def _winograd_applies(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> bool:
-    """Whether conv2d takes the Winograd path (see the README's benchmark for why these).
+def _algorithm(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> str:
+    """How conv2d computes: "direct", "winograd" or "im2col" (README: the measurements).
 
-    3x3 kernels, stride 1, dilation 1, at least 2 input channels (a 1-channel image makes a
-    small ``cols``, and im2col + GEMM was faster), on a device with Winograd kernels — unless
-    ``kernels.use`` swapped in another im2col or col2im: then those run, as asked.
+    3x3 kernels, stride 1, dilation 1, on the cpu: "direct" for at most 2 input channels (an
+    image: ``cols`` is small but its GEMM thin and memory-bound), else "winograd".
+    Everything else, and any call inside ``kernels.use`` that swaps in another im2col or
+    col2im, runs im2col + GEMM (so that a student's im2col runs where it is plugged in).
     """
     data = _data(x)
     impl = os.environ.get("MINIDL_KERNELS", "").strip() or (
         "gpu" if backend.is_cupy_array(data) else "cpu"
     )
-    return (
-        kernel == (3, 3)
-        and stride == (1, 1)
-        and dilation == (1, 1)
-        and data.shape[1] >= 2
-        and impl in kernels.KERNELS["winograd_input"]
-        and all(kernels.get(k, data) is kernels.shipped(k, impl) for k in ("im2col", "col2im"))
+    swapped = any(
+        kernels.get(k, data) is not kernels.shipped(k, impl) for k in ("im2col", "col2im")
     )
+    if swapped or stride != (1, 1) or dilation != (1, 1) or impl == "gpu":
+        return "im2col"
+    if kernel != (3, 3):
+        return "im2col"
+    return "direct" if data.shape[1] <= DIRECT_MAX_CHANNELS else "winograd"
 
 
 # ---- public functions ------------------------------------------------------------------------
@@ -378,7 +414,10 @@ def conv2d(
             f"{op}: kernel {kernel} with dilation {dilation} spans {span}, larger than the "
             f"padded input {padded} (input {tuple(x.shape)}, padding {padding})"
         )
-    if _winograd_applies(x, kernel, stride, dilation):
+    algorithm = _algorithm(x, kernel, stride, dilation)
+    if algorithm == "direct":
+        return Conv2dDirect.apply(x, weight, bias, padding)
+    if algorithm == "winograd":
         return Conv2dWinograd.apply(x, weight, bias, padding)
     return Conv2d.apply(x, weight, bias, stride, padding, dilation)
 
