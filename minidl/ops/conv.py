@@ -207,7 +207,7 @@ class Conv2dWinograd(Function):
         OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
         y = kernels.get("winograd_output", M)(M, OH, OW, b)
         ctx.save_for_backward(x, w)
-        ctx.padding = padding
+        ctx.padding, ctx.U = padding, U  # U is small (16 C_out C): kept, not recomputed
         return y
 
     @staticmethod
@@ -226,9 +226,8 @@ class Conv2dWinograd(Function):
             V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
             dw = filter_transform_adjoint(kernels.get("winograd_weight_grad", dM)(dM, V))
         if need_x:
-            U = filter_transform(w).reshape(16, C_out, C)
             dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
-            xp.matmul(U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
+            xp.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
             dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
         return dx, dw, db, None
 
@@ -263,7 +262,8 @@ class ConvTranspose2d(Function):
         if need_b:
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
-            dw = (_channels_first(x) @ cols2d.T).reshape(w.shape)
+            dw = array_module(x).empty(w.shape, dtype=w.dtype)  # its own array, not a view
+            array_module(x).matmul(_channels_first(x), cols2d.T, out=dw.reshape(C_in, -1))
         if need_x:
             dx = _batch_first(w2d @ cols2d, N, H, W)
         return dx, dw, db, None, None, None, None

@@ -261,12 +261,14 @@ def winograd_weight_grad(dM: Any, V: Any) -> np.ndarray:
     """dU (4, 4, C_out, C) = dM[a, b] @ V[a, b].T summed over all tiles; see reference.
 
     OpenBLAS splits a GEMM's output over threads, and these outputs are small (C_out x C)
-    with a long sum: it ran them on one core (38 GF/s at 16 channels). This runs the 16 (a, b)
-    in parallel: 2.2x faster at 16 channels, 1.2x at 128; above 128 x 128 OpenBLAS's blocked
-    GEMM won (the rows stream through L2 once per pair of rows here), so it runs there.
+    with a long sum over the tiles: it ran them on one core (38 GF/s at 16 channels). This
+    runs the 16 (a, b) in parallel: 2.2x faster at 16 channels, 1.2x at 128 with 1024
+    tiles. With fewer tiles than 4x the channels, or more than 128 x 128 channels, OpenBLAS's
+    blocked GEMM won (here the rows stream through L2 once per pair of rows): it runs there.
     """
     K, C_out, C = 16, dM.shape[2], V.shape[2]
-    if C_out * C > 128 * 128:
+    T = dM.size // (K * C_out)
+    if C_out * C > 128 * 128 or T < 4 * max(C_out, C):
         return reference.winograd_weight_grad(dM, V)
     dM = np.ascontiguousarray(dM).reshape(K, C_out, -1)
     V = np.ascontiguousarray(V).reshape(K, C, -1)
