@@ -1,4 +1,6 @@
-"""Lab specs for the im2col family (``minidl/kernels/im2col/``): ``im2col`` and ``col2im``.
+"""Lab specs for the im2col family (``minidl/kernels/im2col/``): ``im2col`` and ``col2im``, and
+the direct stride-1 convolution of few-channel inputs, ``conv2d_direct`` and its
+``conv2d_direct_weight_grad``.
 
 Each geometry is (x_shape, (KH, KW, SH, SW, PH, PW, DH, DW)). Shapes stay small: the GPU
 versions run them under the CUDA simulator too, one Python thread per GPU thread.
@@ -92,6 +94,84 @@ def _gradcheck(device: str) -> None:
     )
 
 
+# conv2d_direct: (x_shape, C_out, (PH, PW)) of a 3x3, stride-1 convolution (the only kernel
+# size conv2d sends it; the cpu kernel refuses others).
+DIRECT_GEOMETRIES = {
+    "1 channel, no padding": ((2, 1, 8, 9), 3, (0, 0)),
+    "2 channels, padding 1": ((2, 2, 7, 6), 4, (1, 1)),
+    "padding different per axis": ((1, 1, 5, 8), 2, (2, 0)),
+    "padding 2 (beyond the kernel's reach)": ((1, 2, 4, 4), 3, (2, 2)),
+    "3 channels": ((1, 3, 6, 7), 2, (1, 1)),
+    "a single output pixel": ((1, 1, 3, 3), 2, (0, 0)),
+    "one output channel": ((1, 2, 9, 5), 1, (0, 1)),
+    "batch of 3, odd sizes": ((3, 1, 5, 7), 2, (1, 1)),
+}
+
+
+def _direct_case(name, x_shape, C_out, pad, dtype=np.float64, strided=False, bias=True):
+    def make(rng: np.random.Generator) -> Args:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal((C_out, x_shape[1], 3, 3)).astype(dtype)
+        b = rng.standard_normal(C_out).astype(dtype) if bias else None
+        return (noncontiguous(x) if strided else x, w, *pad, b), {}
+
+    return Case(name, make)
+
+
+def _direct_grad_case(name, x_shape, C_out, pad, dtype=np.float64, strided=False):
+    def make(rng: np.random.Generator) -> Args:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        OH, OW = x_shape[2] + 2 * pad[0] - 2, x_shape[3] + 2 * pad[1] - 2
+        dy = rng.standard_normal((x_shape[0], C_out, OH, OW)).astype(dtype)
+        return (x, noncontiguous(dy) if strided else dy, 3, 3, *pad), {}
+
+    return Case(name, make)
+
+
+def _extra(make_case):
+    return (
+        make_case("non-contiguous input", (2, 2, 7, 6), 3, (1, 1), strided=True),
+        make_case("float32", (2, 1, 9, 8), 4, (1, 0), dtype=np.float32),
+    )
+
+
+DIRECT_CASES = (
+    *(_direct_case(name, *g) for name, g in DIRECT_GEOMETRIES.items()),
+    *_extra(_direct_case),
+    _direct_case("no bias", (2, 1, 6, 6), 3, (1, 1), bias=False),
+)
+DIRECT_GRAD_CASES = (
+    *(_direct_grad_case(name, *g) for name, g in DIRECT_GEOMETRIES.items()),
+    *_extra(_direct_grad_case),
+)
+
+
+def _gradcheck_direct(device: str) -> None:
+    """conv2d with 3x3 kernels, stride 1 and 1 or 2 input channels (the direct path)."""
+    import minidl as md
+    import minidl.nn.functional as F
+
+    rng = np.random.default_rng(0)
+
+    def t(*shape: int) -> md.Tensor:
+        return md.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    md.gradcheck(
+        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)), [t(2, 1, 5, 6), t(3, 1, 3, 3), t(3)]
+    )
+    md.gradcheck(lambda x, w: F.conv2d(x, w, padding=2), [t(1, 2, 3, 4), t(2, 2, 3, 3)])
+
+
+def _bench_direct(rng: np.random.Generator) -> Args:  # the first layer of a U-Net
+    x = rng.standard_normal((4, 1, 188, 188)).astype(np.float32)
+    return (x, rng.standard_normal((16, 1, 3, 3)).astype(np.float32), 0, 0, None), {}
+
+
+def _bench_direct_grad(rng: np.random.Generator) -> Args:
+    x = rng.standard_normal((4, 1, 188, 188)).astype(np.float32)
+    return (x, rng.standard_normal((4, 16, 186, 186)).astype(np.float32), 3, 3, 0, 0), {}
+
+
 _BENCH_GEOMETRY = ((4, 64, 42, 42), (3, 3, 1, 1, 1, 1, 1, 1))  # a U-Net layer, float32
 
 SPECS = {
@@ -112,5 +192,23 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="conv2d, conv_transpose2d",
         bench=_col2im_case("x (4, 64, 42, 42), 3x3, padding 1", *_BENCH_GEOMETRY, np.float32),
+    ),
+    "conv2d_direct": KernelSpec(
+        kernel="conv2d_direct",
+        outputs=("y",),
+        exact=(False,),  # sums of products, in another order than the reference's
+        cases=DIRECT_CASES,
+        gradcheck=_gradcheck_direct,
+        ops="conv2d (3x3, stride 1, 1-2 input channels)",
+        bench=Case("x (4, 1, 188, 188), 16 output channels, 3x3", _bench_direct),
+    ),
+    "conv2d_direct_weight_grad": KernelSpec(
+        kernel="conv2d_direct_weight_grad",
+        outputs=("dw", "db"),
+        exact=(False, False),
+        cases=DIRECT_GRAD_CASES,
+        gradcheck=_gradcheck_direct,
+        ops="conv2d (3x3, stride 1, 1-2 input channels)",
+        bench=Case("x (4, 1, 188, 188), dy (4, 16, 186, 186)", _bench_direct_grad),
     ),
 }

@@ -4,6 +4,9 @@ and check_all() returns the exit code `minidl check` uses."""
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pytest
 
@@ -69,8 +72,53 @@ def test_an_impl_that_raises_is_reported_not_propagated():
 
 def test_timing_compares_with_the_shipped_kernel(capsys):
     report = md.kernels.check("max_unpool2d", "cpu", gradcheck=False, verbose=False)
-    assert report.ok and report.gradcheck == "skipped"
-    assert "against the shipped cpu kernel's" in report.timing and "x)" in report.timing
+    assert report.ok and report.gradcheck == "skipped" and report.timing_error is None
+    assert " the shipped cpu kernel: " in report.timing and " ms against " in report.timing
+
+
+def test_the_speed_line_says_how_many_times_slower():
+    shipped = md.kernels.shipped("max_unpool2d", "cpu")
+
+    def slow(x, indices, OH, OW):
+        time.sleep(0.01)  # far longer than the shipped kernel's ~1 ms
+        return shipped(x, indices, OH, OW)
+
+    report = md.kernels.check("max_unpool2d", slow, gradcheck=False, verbose=False)
+    assert report.ok
+    assert re.match(r"\d+\.\dx slower than the shipped cpu kernel: ", report.timing)
+
+
+def test_an_impl_that_raises_only_in_the_speed_step_fails_without_crashing(capsys):
+    """The timing input is larger than every edge case: a kernel may only break there."""
+
+    def small_only(x, indices, OH, OW):
+        if x.size > 10_000:
+            raise MemoryError("too big for my kernel")
+        return pool_reference.max_unpool2d(x, indices, OH, OW)
+
+    report = md.kernels.check("max_unpool2d", small_only, gradcheck=False)
+    assert all(err is None for _, err in report.cases)  # right on every edge case
+    assert not report.ok
+    assert "raised MemoryError: too big for my kernel" in report.timing_error
+    text = capsys.readouterr().out
+    assert "speed: FAIL" in text and "too big for my kernel" in text and "=> FAIL" in text
+
+
+def test_an_im2col_that_ignores_out_fails_the_out_case():
+    def im2col_ignores_out(x, *geometry, out=None):
+        return im2col_reference.im2col(x, *geometry)  # right values, but a new array
+
+    report = md.kernels.check("im2col", im2col_ignores_out, bench=False, gradcheck=False)
+    assert not report.ok
+    failed = {name: err for name, err in report.cases if err is not None}
+    assert list(failed) == ["writes into out= when given"]
+    assert "ignored out=" in failed["writes into out= when given"]
+
+
+def test_check_all_skips_implementations_a_kernel_does_not_have(capsys):
+    code = check_all(["--kernel", "winograd_output", "--impl", "gpu", "--no-bench"])
+    assert code == 0
+    assert "winograd_output: no gpu implementation, skipped" in capsys.readouterr().out
 
 
 def test_unknown_kernel_is_a_value_error():
