@@ -167,9 +167,21 @@ def _direct_parallel(x_pad, w, bias, y):
         _direct_plane(x_pad, w, bias, y, plane)
 
 
+@njit(cache=True)
+def _direct_serial(x_pad, w, bias, y):
+    for plane in range(y.shape[0] * y.shape[1]):
+        _direct_plane(x_pad, w, bias, y, plane)
+
+
 @njit(parallel=True, cache=True)
 def _direct_weight_grad_parallel(x_pad, dy, dw, db):
     for o in prange(dy.shape[1]):
+        _direct_weight_grad_out(x_pad, dy, dw, db, o)
+
+
+@njit(cache=True)
+def _direct_weight_grad_serial(x_pad, dy, dw, db):
+    for o in range(dy.shape[1]):
         _direct_weight_grad_out(x_pad, dy, dw, db, o)
 
 
@@ -240,7 +252,8 @@ def conv2d_direct(x: Any, w: Any, PH: int, PW: int, bias: Any = None) -> np.ndar
     N, _, HP, WP = x_pad.shape
     y = np.empty((N, C_out, HP - KH + 1, WP - KW + 1), dtype=x.dtype)
     bias = np.zeros(C_out, x.dtype) if bias is None else np.ascontiguousarray(bias)
-    _direct_parallel(x_pad, np.ascontiguousarray(w), bias, y)
+    run = _direct_parallel if y.size >= PARALLEL_MIN_WORK else _direct_serial
+    run(x_pad, np.ascontiguousarray(w), bias, y)
     return y
 
 
@@ -252,5 +265,8 @@ def conv2d_direct_weight_grad(
     x_pad = _padded(x, PH, PW)
     dw = np.empty((dy.shape[1], x.shape[1], KH, KW), dtype=x.dtype)
     db = np.empty(dy.shape[1], dtype=x.dtype)
-    _direct_weight_grad_parallel(x_pad, np.ascontiguousarray(dy), dw, db)
+    run = (
+        _direct_weight_grad_parallel if dy.size >= PARALLEL_MIN_WORK else _direct_weight_grad_serial
+    )
+    run(x_pad, np.ascontiguousarray(dy), dw, db)
     return dw, db
