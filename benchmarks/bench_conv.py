@@ -1,6 +1,6 @@
 """minidl against PyTorch (CPU, float32) on U-Net layers: conv2d, conv_transpose2d, max-pool.
 
-    python benchmarks/bench_conv.py [--quick] [--repeat 7] [--skip-subprocesses]
+    python benchmarks/bench_conv.py [--quick] [--repeat 7] [--rounds 1] [--skip-subprocesses]
     minidl bench conv [same options]
 
 What it prints:
@@ -9,7 +9,9 @@ What it prints:
    conv_transpose2d <= 1.5, max_pool2d with indices <= 0.5). Both libraries run in this
    process, one after the other on each layer, and each time is the best of ``--repeat`` runs
    after a warm-up run: the machine is shared, and the minimum is the least noisy estimate of
-   what the code costs.
+   what the code costs. ``--rounds R`` measures each layer R times, alternating the two
+   libraries' blocks, and keeps each library's best (under a varying load, one round can
+   catch either library in a bad moment).
 2. the same geometric means in a subprocess started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc then keeps freed memory instead of returning
    it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them; and, on
@@ -139,7 +141,9 @@ def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator):
     return md_op, md_in, torch_op, torch_in, out_shape
 
 
-def measure(kinds: Sequence[str], quick: bool, repeat: int) -> dict[str, list[dict]]:
+def measure(
+    kinds: Sequence[str], quick: bool, repeat: int, rounds: int = 1
+) -> dict[str, list[dict]]:
     """Rows of times per op kind, printed as they come."""
     import torch
 
@@ -161,16 +165,15 @@ def measure(kinds: Sequence[str], quick: bool, repeat: int) -> dict[str, list[di
             for shape in shapes:
                 md_op, md_in, t_op, t_in, out_shape = _pair_of_layers(kind, shape, N, rng)
                 grad = rng.standard_normal(out_shape).astype(np.float32)
-                fwd = best_of(
-                    [_step("md", md_op, md_in, None), _step("torch", t_op, t_in, None)], repeat
-                )
-                both = best_of(
-                    [
-                        _step("md", md_op, md_in, grad),
-                        _step("torch", t_op, t_in, torch.from_numpy(grad)),
-                    ],
-                    repeat,
-                )
+                forward = [_step("md", md_op, md_in, None), _step("torch", t_op, t_in, None)]
+                backward = [
+                    _step("md", md_op, md_in, grad),
+                    _step("torch", t_op, t_in, torch.from_numpy(grad)),
+                ]
+                fwd = both = [float("inf")] * 2
+                for _ in range(rounds):
+                    fwd = [min(a, b) for a, b in zip(fwd, best_of(forward, repeat))]
+                    both = [min(a, b) for a, b in zip(both, best_of(backward, repeat))]
                 row = {"N": N, "shape": shape, "fwd": fwd, "fwd_bwd": both}
                 results.setdefault(kind, []).append(row)
                 print(
@@ -308,6 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 shapes per op, batch 4 only")
     parser.add_argument("--repeat", type=int, default=7, help="runs per timing (best is kept)")
+    parser.add_argument("--rounds", type=int, default=1, help="timings per layer (best is kept)")
     parser.add_argument("--ops", default="conv2d,conv_transpose2d,max_pool2d,max_unpool2d")
     parser.add_argument(
         "--skip-subprocesses", action="store_true", help="only the in-process table"
@@ -324,9 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"minidl vs torch {torch.__version__}, float32, {torch.get_num_threads()} threads, "
-        f"best of {args.repeat} runs; ratio = minidl / torch (< 1: faster)"
+        f"best of {args.repeat} runs x {args.rounds} rounds; ratio = minidl / torch (< 1: faster)"
     )
-    means = geomeans(measure(args.ops.split(","), args.quick, args.repeat))
+    means = geomeans(measure(args.ops.split(","), args.quick, args.repeat, args.rounds))
     _print_summary("geometric means of the ratios (as users get them):", means)
     if args.json:
         print(json.dumps(means))
