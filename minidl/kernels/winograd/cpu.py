@@ -20,9 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from .._numba import PARALLEL_MIN_WORK, njit, prange
+from .._numba import njit, prange
 from . import reference
 from .reference import tiles
+
+# Below this many elements a transform runs its serial driver. Higher than the library's
+# 2**18: in a conv, each transform runs right after an OpenBLAS GEMM, whose worker thread
+# then spins on the other core for ~0.1 s (measured: a full core of CPU time during a
+# 100 ms sleep after a GEMM), so a parallel kernel's second half runs on a shared core. On
+# the benchmark's layers 2**21 was 6% faster than 2**18, and as fast as never going
+# parallel (fwd+bwd geometric mean, quiet machine).
+PARALLEL_MIN_WORK = 1 << 21
 
 
 @njit(cache=True)
