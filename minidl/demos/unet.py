@@ -76,7 +76,7 @@ class Config:
 
 
 DEFAULT = Config(128, 400, 16, 40, 8, 4, 20, 4, 3e-3, 12000, 200, 4)
-QUICK = Config(128, 200, 8, 24, 8, 4, 10, 4, 3e-3, 8000, 200, 4)
+QUICK = Config(128, 240, 8, 24, 8, 4, 10, 4, 3e-3, 8000, 200, 4)
 
 
 def unet_loss(logits: md.Tensor, target: md.Tensor) -> md.Tensor:
