@@ -270,13 +270,14 @@ def winograd_weight_grad(dM: Any, V: Any) -> np.ndarray:
 
     OpenBLAS splits a GEMM's output over threads, and these outputs are small (C_out x C)
     with a long sum over the tiles: it ran them on one core (38 GF/s at 16 channels). This
-    runs the 16 (a, b) in parallel: 2.2x faster at 16 channels, 1.2x at 128 with 1024
-    tiles. With fewer tiles than 4x the channels, or more than 128 x 128 channels, OpenBLAS's
-    blocked GEMM won (here the rows stream through L2 once per pair of rows): it runs there.
+    runs the 16 (a, b) in parallel: 2.2x faster at 16 channels, 1.5x at 64. At 128 channels
+    it was faster in its best runs but not in its median ones (its second thread shares a
+    core with OpenBLAS's spinning worker, see PARALLEL_MIN_WORK), and with fewer tiles than
+    4x the channels OpenBLAS's blocked GEMM won: both run there.
     """
     K, C_out, C = 16, dM.shape[2], V.shape[2]
     T = dM.size // (K * C_out)
-    if C_out * C > 128 * 128 or T < 4 * max(C_out, C):
+    if C_out * C > 64 * 64 or T < 4 * max(C_out, C):
         return reference.winograd_weight_grad(dM, V)
     dM = np.ascontiguousarray(dM).reshape(K, C_out, -1)
     V = np.ascontiguousarray(V).reshape(K, C, -1)
