@@ -15,7 +15,8 @@ What it prints:
 2. the same geometric means in a subprocess started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc then keeps freed memory instead of returning
    it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them; and, on
-   AVX-512 CPUs, with ``OPENBLAS_CORETYPE=SkylakeX`` (see `_variants`).
+   AVX-512 CPUs whose environment pins another OpenBLAS core type, with
+   ``OPENBLAS_CORETYPE=SkylakeX`` (see `_variants`).
 3. the first-call cost of the Numba kernels in a fresh process: with a warm cache (the usual
    case) and cold (``NUMBA_CACHE_DIR`` pointed at an empty folder, so everything compiles).
 4. peak extra memory of one conv2d forward+backward, minidl against PyTorch: each in a fresh
@@ -283,13 +284,13 @@ def _has_avx512() -> bool:
 
 def _variants() -> list[tuple[str, dict[str, str]]]:
     """The environments of the extra runs, each in a fresh process: glibc keeping freed
-    memory (PERFORMANCE-NOTES trap 2) and, on AVX-512 CPUs where the user has not chosen,
-    OpenBLAS's AVX-512 kernels (NumPy's OpenBLAS falls back to its AVX2 'Haswell' kernels on
-    CPUs it does not recognise, such as this VM's AMD EPYC, while PyTorch's oneDNN uses
-    AVX-512 anyway)."""
+    memory (PERFORMANCE-NOTES trap 2) and, on AVX-512 CPUs, OpenBLAS's AVX-512 'SkylakeX'
+    kernels when the environment pins another core type. (On this VM's AMD EPYC, OpenBLAS
+    0.3.31 picks SkylakeX by itself when OPENBLAS_CORETYPE is unset — 318 against 172
+    GFLOP/s on a 1024^2 GEMM — but these machines set OPENBLAS_CORETYPE=Haswell.)"""
     malloc = " ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items())
     out = [(f"geometric means with {malloc}:", TUNED_MALLOC)]
-    if _has_avx512() and "OPENBLAS_CORETYPE" not in os.environ:
+    if _has_avx512() and os.environ.get("OPENBLAS_CORETYPE", "SkylakeX") != "SkylakeX":
         out.append(
             ("geometric means with OPENBLAS_CORETYPE=SkylakeX (AVX-512 GEMMs):",
              {"OPENBLAS_CORETYPE": "SkylakeX"})
