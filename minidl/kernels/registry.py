@@ -67,10 +67,6 @@ KERNELS: dict[str, dict[str, str]] = {
         "reference": "minidl.kernels.winograd.reference",
         "cpu": "minidl.kernels.winograd.cpu",
     },
-    "winograd_weight_grad": {
-        "reference": "minidl.kernels.winograd.reference",
-        "cpu": "minidl.kernels.winograd.cpu",
-    },
     "max_pool2d": {
         "reference": "minidl.kernels.pool.reference",
         "cpu": "minidl.kernels.pool.cpu",

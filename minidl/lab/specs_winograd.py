@@ -1,5 +1,5 @@
 """Lab specs for the Winograd family (``minidl/kernels/winograd/``): the transforms around
-the 16 GEMMs of F(2x2, 3x3) and the weight-gradient GEMM.
+the 16 GEMMs of F(2x2, 3x3).
 
 Each geometry is (x_shape, (PH, PW)) of a 3x3, stride-1 convolution; the output is
 OH = H + 2PH - 2 by OW = W + 2PW - 2, covered by TH x TW tiles of 2 x 2 (the last one
@@ -72,15 +72,6 @@ def _input_adjoint_case(name, x_shape, pad, dtype=np.float64, strided=False, c_o
     return Case(name, make)
 
 
-def _weight_grad_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT):
-    def make(rng: np.random.Generator) -> Args:
-        dM = rng.standard_normal(_tiled(x_shape, pad, c_out)).astype(dtype)
-        V = rng.standard_normal(_tiled(x_shape, pad, x_shape[1])).astype(dtype)
-        return (noncontiguous(dM) if strided else dM, V), {}
-
-    return Case(name, make)
-
-
 def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
     """The geometries, then a non-contiguous input, float32 and (for kernels that take one)
     an ``out=`` buffer."""
@@ -94,7 +85,7 @@ def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
 
 def _gradcheck(device: str) -> None:
     """conv2d with 3x3 kernels, stride 1 and 3 or more input channels (the Winograd path:
-    forward winograd_input and winograd_output, backward all five kernels)."""
+    forward winograd_input and winograd_output, backward all four kernels)."""
     import minidl as md
     import minidl.nn.functional as F
 
@@ -141,5 +132,4 @@ SPECS = {
     "winograd_input_adjoint": _spec(
         "winograd_input_adjoint", ("dx",), (False,), _input_adjoint_case
     ),
-    "winograd_weight_grad": _spec("winograd_weight_grad", ("dU",), (False,), _weight_grad_case),
 }

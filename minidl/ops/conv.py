@@ -224,7 +224,10 @@ class Conv2dWinograd(Function):
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
             V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
-            dw = filter_transform_adjoint(kernels.get("winograd_weight_grad", dM)(dM, V))
+            # Small outputs (C_out x C) with a long sum: OpenBLAS runs each on one thread. A
+            # 2-thread Numba kernel measured 0.87-1.06x of it, not worth its code.
+            dU = xp.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
+            dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
         if need_x:
             dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
             xp.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))

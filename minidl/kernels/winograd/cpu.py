@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from .._numba import njit, prange
-from . import reference
 from .reference import tiles
 
 # Below this many elements a transform runs its serial driver. Higher than the library's
@@ -137,30 +136,6 @@ def _input_adjoint_plane(dV, dx, plane, PH, PW):
     dx[n, c] = d[PH : PH + H, PW : PW + W]
 
 
-@njit(fastmath=True, cache=True)
-def _weight_grad_k(dM, V, dU, k):
-    """dU[k] = dM[k] @ V[k].T: C_out x C dot products of rows T long, 2 x 2 at a time (each
-    row loaded serves two dots), over blocks of tiles small enough to stay in L1. fastmath
-    lets LLVM split each dot into vector partial sums (it reorders the additions)."""
-    _, C_out, T = dM.shape
-    C = V.shape[1]
-    acc = np.zeros((C_out + 1, C + 1), dM.dtype)  # +1: room for the pair of an odd last row
-    for t0 in range(0, T, 1024):
-        t1 = min(T, t0 + 1024)
-        for o in range(0, C_out, 2):
-            a0, a1 = dM[k, o, t0:t1], dM[k, min(o + 1, C_out - 1), t0:t1]
-            for c in range(0, C, 2):
-                b0, b1 = V[k, c, t0:t1], V[k, min(c + 1, C - 1), t0:t1]
-                s00, s01, s10, s11 = acc[o, c], acc[o, c + 1], acc[o + 1, c], acc[o + 1, c + 1]
-                for t in range(t1 - t0):
-                    s00 += a0[t] * b0[t]
-                    s01 += a0[t] * b1[t]
-                    s10 += a1[t] * b0[t]
-                    s11 += a1[t] * b1[t]
-                acc[o, c], acc[o, c + 1], acc[o + 1, c], acc[o + 1, c + 1] = s00, s01, s10, s11
-    dU[k] = acc[:C_out, :C]
-
-
 @njit(parallel=True, cache=True)
 def _input_parallel(x, V, PH, PW):
     for plane in prange(x.shape[0] * x.shape[1]):
@@ -209,18 +184,6 @@ def _input_adjoint_serial(dV, dx, PH, PW):
         _input_adjoint_plane(dV, dx, plane, PH, PW)
 
 
-@njit(parallel=True, cache=True)
-def _weight_grad_parallel(dM, V, dU):
-    for k in prange(dM.shape[0]):
-        _weight_grad_k(dM, V, dU, k)
-
-
-@njit(cache=True)
-def _weight_grad_serial(dM, V, dU):
-    for k in range(dM.shape[0]):
-        _weight_grad_k(dM, V, dU, k)
-
-
 def winograd_input(x: Any, PH: int, PW: int, *, out: Any = None) -> np.ndarray:
     """V (4, 4, C, N, TH, TW) = B^T d B of every 4x4 input tile of padded x; see reference."""
     x = np.ascontiguousarray(x)  # one compiled layout; strided input is copied once
@@ -263,25 +226,3 @@ def winograd_input_adjoint(
     run = _input_adjoint_parallel if dV.size >= PARALLEL_MIN_WORK else _input_adjoint_serial
     run(dV, dx, PH, PW)
     return dx
-
-
-def winograd_weight_grad(dM: Any, V: Any) -> np.ndarray:
-    """dU (4, 4, C_out, C) = dM[a, b] @ V[a, b].T summed over all tiles; see reference.
-
-    OpenBLAS splits a GEMM's output over threads, and these outputs are small (C_out x C)
-    with a long sum over the tiles: it ran them on one core (38 GF/s at 16 channels). This
-    runs the 16 (a, b) in parallel: 2.2x faster at 16 channels, 1.5x at 64. At 128 channels
-    it was faster in its best runs but not in its median ones (its second thread shares a
-    core with OpenBLAS's spinning worker, see PARALLEL_MIN_WORK), and with fewer tiles than
-    4x the channels OpenBLAS's blocked GEMM won: both run there.
-    """
-    K, C_out, C = 16, dM.shape[2], V.shape[2]
-    T = dM.size // (K * C_out)
-    if C_out * C > 64 * 64 or T < 4 * max(C_out, C):
-        return reference.winograd_weight_grad(dM, V)
-    dM = np.ascontiguousarray(dM).reshape(K, C_out, -1)
-    V = np.ascontiguousarray(V).reshape(K, C, -1)
-    dU = np.empty((4, 4, C_out, C), dtype=dM.dtype)
-    run = _weight_grad_parallel if dM.size + V.size >= PARALLEL_MIN_WORK else _weight_grad_serial
-    run(dM, V, dU.reshape(K, C_out, C))
-    return dU

@@ -127,15 +127,6 @@ def winograd_output_adjoint(dy: Any, *, out: Any = None) -> Any:
     return dM
 
 
-def winograd_weight_grad(dM: Any, V: Any) -> Any:
-    """dU (4, 4, C_out, C) = dM[a, b] @ V[a, b].T for each (a, b), summed over every tile of
-    the batch: the gradient of the 16 GEMMs of the forward with respect to U."""
-    xp = array_module(dM)
-    C_out, C = dM.shape[2], V.shape[2]
-    dU = xp.matmul(dM.reshape(16, C_out, -1), V.reshape(16, C, -1).transpose(0, 2, 1))
-    return dU.reshape(4, 4, C_out, C)
-
-
 def winograd_input_adjoint(dV: Any, x_shape: tuple[int, int, int, int], PH: int, PW: int) -> Any:
     """dx (x_shape) = the 4x4 tiles B dv B^T of dV (4, 4, C, N, TH, TW), each added onto the
     padded-input pixels its tile was read from, padding dropped: the transpose of
