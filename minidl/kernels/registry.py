@@ -43,12 +43,12 @@ KERNELS: dict[str, dict[str, str]] = {
     },
     # stride-1 conv2d of few-channel inputs, without cols
     "conv2d_direct": {
-        "reference": "minidl.kernels.im2col.reference",
-        "cpu": "minidl.kernels.im2col.cpu",
+        "reference": "minidl.kernels.direct.reference",
+        "cpu": "minidl.kernels.direct.cpu",
     },
     "conv2d_direct_weight_grad": {
-        "reference": "minidl.kernels.im2col.reference",
-        "cpu": "minidl.kernels.im2col.cpu",
+        "reference": "minidl.kernels.direct.reference",
+        "cpu": "minidl.kernels.direct.cpu",
     },
     # Winograd F(2x2, 3x3), for 3x3 stride-1 convs: the transforms around its 16 GEMMs
     "winograd_input": {

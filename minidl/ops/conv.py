@@ -147,7 +147,7 @@ class Conv2dDirect(Function):
     """conv2d of an input with few channels, stride 1, dilation 1, computed directly.
 
     The forward and the weight gradient are loops over the kernel offsets on the input
-    itself (``conv2d_direct``, ``conv2d_direct_weight_grad`` in kernels/im2col/): for a
+    itself (``conv2d_direct``, ``conv2d_direct_weight_grad`` in kernels/direct/): for a
     1-channel image ``cols`` is small but its GEMM is thin (K = 9) and memory-bound. dw and
     db come from one pass over dy; dx, rarely needed (the image needs no gradient), takes
     the im2col route of `Conv2d`.
