@@ -5,9 +5,9 @@ See ``minidl/kernels/README.md`` for the table op → file → functions → tes
 
 from typing import Any
 
-from .registry import IMPLS, KERNELS, get, resolve, shipped, use
+from .registry import IMPLS, KERNELS, get, overridden, resolve, shipped, use
 
-__all__ = ["IMPLS", "KERNELS", "check", "get", "resolve", "shipped", "use"]
+__all__ = ["IMPLS", "KERNELS", "check", "get", "overridden", "resolve", "shipped", "use"]
 
 
 def check(op: str, impl: Any = "cpu", **options: Any) -> Any:

@@ -140,6 +140,11 @@ def get(name: str, like: Any) -> Impl:
     return shipped(name, "cpu" if "cpu" in KERNELS[name] else "reference")
 
 
+def overridden(name: str) -> bool:
+    """Whether a `use` block around this call names kernel ``name``."""
+    return any(name in frame for frame in _overrides)
+
+
 @contextlib.contextmanager
 def use(**impls: str | ModuleType | Impl) -> Iterator[None]:
     """Run the kernels named by keyword with the given implementations inside the block.

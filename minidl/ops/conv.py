@@ -347,17 +347,15 @@ def _algorithm(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> str:
 
     3x3 kernels, stride 1, dilation 1, on the cpu: "direct" for at most 2 input channels (an
     image: ``cols`` is small but its GEMM thin and memory-bound), else "winograd".
-    Everything else, and any call inside ``kernels.use`` that swaps in another im2col or
-    col2im, runs im2col + GEMM (so that a student's im2col runs where it is plugged in).
+    Everything else runs im2col + GEMM, and so does any call inside a
+    ``kernels.use(im2col=...)`` or ``kernels.use(col2im=...)`` block: naming those kernels
+    asks for the im2col algorithm (so a student's im2col runs where it is plugged in, and
+    ``use(im2col="cpu")`` times the shipped im2col path).
     """
     data = _data(x)
-    impl = os.environ.get("MINIDL_KERNELS", "").strip() or (
-        "gpu" if backend.is_cupy_array(data) else "cpu"
-    )
-    swapped = any(
-        kernels.get(k, data) is not kernels.shipped(k, impl) for k in ("im2col", "col2im")
-    )
-    if swapped or stride != (1, 1) or dilation != (1, 1) or impl == "gpu":
+    on_gpu = backend.is_cupy_array(data) or os.environ.get("MINIDL_KERNELS", "").strip() == "gpu"
+    asked = kernels.overridden("im2col") or kernels.overridden("col2im")
+    if asked or stride != (1, 1) or dilation != (1, 1) or on_gpu:
         return "im2col"
     if kernel != (3, 3):
         return "im2col"

@@ -120,11 +120,6 @@ def test_every_kernel_implementation_matches_torch(case, impl, data, torch):
 # ---- the three ways conv2d computes a 3x3, stride-1 layer ---------------------------------
 
 
-def _im2col_swapped(*args, **kwargs):
-    """The shipped cpu im2col under another name: inside kernels.use it forces im2col + GEMM."""
-    return kernels.shipped("im2col", "cpu")(*args, **kwargs)
-
-
 def test_conv2d_picks_its_algorithm_by_the_documented_rule():
     x1, x3 = np.zeros((1, 1, 8, 8)), np.zeros((1, 3, 8, 8))
     pick = conv_ops._algorithm
@@ -135,11 +130,14 @@ def test_conv2d_picks_its_algorithm_by_the_documented_rule():
     assert pick(x3, (3, 3), (1, 1), (2, 2)) == "im2col"  # dilated
     assert pick(x3, (5, 5), (1, 1), (1, 1)) == "im2col"
     assert pick(x1, (1, 1), (1, 1), (1, 1)) == "im2col"
-    with kernels.use(im2col=_im2col_swapped):  # a student's im2col runs where it is plugged
+    student_im2col = kernels.shipped("im2col", "reference")
+    with kernels.use(im2col=student_im2col):  # a student's im2col runs where it is plugged
         assert pick(x3, (3, 3), (1, 1), (1, 1)) == "im2col"
     with kernels.use(col2im="reference"):
         assert pick(x1, (3, 3), (1, 1), (1, 1)) == "im2col"
-    with kernels.use(im2col="cpu"):  # the shipped kernel itself: nothing was swapped
+    with kernels.use(im2col="cpu"):  # naming im2col asks for the im2col algorithm
+        assert pick(x3, (3, 3), (1, 1), (1, 1)) == "im2col"
+    with kernels.use(max_pool2d="reference"):  # other kernels leave the choice alone
         assert pick(x3, (3, 3), (1, 1), (1, 1)) == "winograd"
 
 
@@ -193,7 +191,7 @@ def test_float32_winograd_is_as_accurate_as_im2col(torch):
     y.backward(torch.tensor(dy))
     want = [y.detach().numpy()] + [t.grad.numpy() for t in exact]
     errors = {}
-    for name, use in (("winograd", {}), ("im2col", {"im2col": _im2col_swapped})):
+    for name, use in (("winograd", {}), ("im2col", {"im2col": "cpu"})):
         ours = [md.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
         with kernels.use(**use):
             out = F.conv2d(*ours, padding=1)
