@@ -8,7 +8,7 @@ import minidl.demos.unet as demo
 
 TINY = demo.Config(
     size=32, n_train=8, n_val=4, n_test=4, base=2, depth=2, epochs=1, batch_size=4, lr=3e-3,
-    window_patches=64, window_steps=2, window_slices=1,
+    window_patches=64, window_steps=2, window_slices=1, crop=16,
 )  # fmt: skip
 
 

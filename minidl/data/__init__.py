@@ -13,7 +13,8 @@ Augmentation (`augment`)
 `Compose`, `RandomFlip`,        ``t(rng, image, *targets)``; geometric ones move masks too
 `RandomRot90`, `ElasticDeform`, (the U-Net paper's 3×3-grid elastic deformation, σ = 10 px)
 `BrightnessContrast`,
-`RandomGamma`, `GaussianNoise`
+`RandomGamma`, `GaussianNoise`,
+`RandomCrop`
 Segmentation (issue 4)
 `brain_tumor_slices`            real MRI slice + synthetic tumours: images, binary masks
 `threshold_baseline_dice`,      the blurred global-threshold baseline (Dice on a test set)
@@ -46,6 +47,7 @@ from minidl.data.augment import (
     Compose,
     ElasticDeform,
     GaussianNoise,
+    RandomCrop,
     RandomFlip,
     RandomGamma,
     RandomRot90,
@@ -90,6 +92,7 @@ __all__ = [
     "ImageMaskFolder",
     "PKSampler",
     "PairDataset",
+    "RandomCrop",
     "RandomFlip",
     "RandomGamma",
     "RandomRot90",

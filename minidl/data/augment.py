@@ -1,4 +1,4 @@
-"""Data augmentation: random flips, 90° rotations, elastic deformation, lighting, noise.
+"""Data augmentation: random flips, 90° rotations, crops, elastic deformation, lighting, noise.
 
 Every transform is a callable ``t(rng, image, *targets) -> (image, *targets)``:
 
@@ -83,6 +83,33 @@ class RandomRot90:
 
     def __repr__(self) -> str:
         return "RandomRot90()"
+
+
+class RandomCrop:
+    """Cut a random ``size`` × ``size`` window (or ``(h, w)``) out of the image and its targets.
+
+    A fully convolutional network can train on crops and still predict whole images; a crop
+    is cheaper per step than the whole image and shows each object at a new position.
+    """
+
+    def __init__(self, size: int | tuple[int, int]) -> None:
+        h, w = (size, size) if isinstance(size, int) else size
+        if h < 1 or w < 1:
+            raise ValueError(f"RandomCrop: size must be positive, got {size!r}")
+        self.size = (int(h), int(w))
+
+    def __call__(self, rng: np.random.Generator, image: np.ndarray, *targets: np.ndarray) -> Arrays:
+        _check_spatial("RandomCrop", image, targets)
+        (h, w), (H, W) = self.size, image.shape[-2:]
+        if h > H or w > W:
+            raise ValueError(f"RandomCrop: crop {self.size} is larger than the image {(H, W)}")
+        top, left = int(rng.integers(H - h + 1)), int(rng.integers(W - w + 1))
+        return tuple(
+            np.ascontiguousarray(a[..., top : top + h, left : left + w]) for a in (image, *targets)
+        )
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size})"
 
 
 class ElasticDeform:

@@ -10,6 +10,7 @@ from minidl.data import (
     Compose,
     ElasticDeform,
     GaussianNoise,
+    RandomCrop,
     RandomFlip,
     RandomGamma,
     RandomRot90,
@@ -86,3 +87,30 @@ def test_mismatched_target_is_an_error():
     image, _ = _pair(32)
     with pytest.raises(ValueError, match="spatial size"):
         RandomFlip()(np.random.default_rng(0), image, np.zeros((16, 16)))
+
+
+def test_random_crop_cuts_the_same_window_from_image_and_targets():
+    image, mask = _pair(32)
+    seen = set()
+    for seed in range(8):
+        out_image, out_mask = RandomCrop((16, 24))(np.random.default_rng(seed), image, mask)
+        assert out_image.shape == (1, 16, 24) and out_mask.shape == (16, 24)
+        assert (np.round((out_image[0] - 0.2) / 0.25) == out_mask).all()
+        # Find where the window came from: it must be a verbatim piece of the original.
+        hits = [
+            (t, left)
+            for t in range(32 - 16 + 1)
+            for left in range(32 - 24 + 1)
+            if np.array_equal(image[:, t : t + 16, left : left + 24], out_image)
+        ]
+        assert hits
+        seen.add(hits[0])
+    assert len(seen) > 1  # different seeds, different windows
+
+
+def test_random_crop_larger_than_the_image_is_an_error():
+    image, mask = _pair(16)
+    with pytest.raises(ValueError, match="RandomCrop: crop"):
+        RandomCrop(20)(np.random.default_rng(0), image, mask)
+    with pytest.raises(ValueError, match="RandomCrop: size must be positive"):
+        RandomCrop(0)
