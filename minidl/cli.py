@@ -66,10 +66,26 @@ def info(_: argparse.Namespace) -> int:
     print(f"gpu         {'usable' if ok else 'not usable'}: {why}")
     if ok:
         cp = backend.xp_for("cuda")
-        name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        props = cp.cuda.runtime.getDeviceProperties(0)
         free, total = cp.cuda.runtime.memGetInfo()
-        print(f"gpu 0       {name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} GiB free)")
+        memory = f"{total / 2**30:.1f} GiB ({free / 2**30:.1f} GiB free)"
+        cc = f"compute capability {props['major']}.{props['minor']}"
+        print(f"gpu 0       {props['name'].decode()}, {cc}, {memory}")
         print(f"cupy        {cp.__version__}, numba-cuda {_version('numba_cuda')}")
+        # compile and launch one numba-cuda kernel on a 1-element CuPy array
+        try:
+            import time
+
+            from .kernels.pool import gpu
+
+            began = time.perf_counter()
+            out, idx = gpu.max_pool2d(cp.full((1, 1, 1, 1), 2.5, cp.float32), 1, 1, 1, 1, 0, 0)
+            right = out.get().item() == 2.5 and idx.get().item() == 0
+            seconds = time.perf_counter() - began
+            verdict = f"ok ({seconds:.1f} s)" if right else "compiled, but gave a wrong result"
+        except Exception as exc:  # report, never crash: this is the diagnostics command
+            verdict = f"failed ({type(exc).__name__}: {exc})"
+        print(f"kernels     numba-cuda max_pool2d compiled and launched: {verdict}")
     return 0
 
 
