@@ -77,8 +77,8 @@ class Config:
     crop: int | None = None  # train on random crop × crop windows (None: whole slices)
 
 
-DEFAULT = Config(128, 400, 16, 40, 8, 4, 20, 4, 3e-3, 12000, 200, 4)
-QUICK = Config(128, 240, 8, 40, 8, 4, 10, 4, 3e-3, 8000, 200, 4, crop=96)
+DEFAULT = Config(128, 400, 16, 40, 8, 4, 20, 4, 3e-3, 40000, 1000, 8)
+QUICK = Config(128, 240, 8, 40, 8, 4, 10, 4, 3e-3, 20000, 600, 4, crop=96)
 
 
 def unet_loss(logits: md.Tensor, target: md.Tensor) -> md.Tensor:
