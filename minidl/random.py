@@ -14,14 +14,15 @@ import numpy as np
 from . import backend
 
 _generator = np.random.default_rng()
+_device_generator: Any = None  # CuPy's, made on first use from the last seed
+_seed: int | None = None
 
 
 def manual_seed(seed: int) -> None:
     """Seed every random draw minidl makes (weights, dropout, shuffling defaults)."""
-    global _generator
+    global _generator, _device_generator, _seed
     _generator = np.random.default_rng(seed)
-    if backend._cupy is not None:
-        backend._cupy.random.seed(seed)
+    _seed, _device_generator = seed, None  # CuPy may not be imported yet: seed it on first use
 
 
 def generator() -> np.random.Generator:
@@ -32,5 +33,14 @@ def generator() -> np.random.Generator:
 def uniform_like(x: Any) -> Any:
     """Uniform [0, 1) numbers shaped and typed like ``x``, on its device."""
     if backend.is_cupy_array(x):
-        return backend._cupy.random.random(x.shape, dtype=x.dtype)
+        return _device().random(x.shape, dtype=x.dtype)
     return _generator.random(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def _device() -> Any:
+    """CuPy's generator, seeded by the last `manual_seed` (or from the host generator)."""
+    global _device_generator
+    if _device_generator is None:
+        seed = _seed if _seed is not None else int(_generator.integers(2**63))
+        _device_generator = backend._cupy.random.default_rng(seed)
+    return _device_generator

@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     manual_seed(run.seed)
     scenes = shapes_scenes(cfg.train_scenes, cfg.size, seed=run.seed)
     test = shapes_scenes(cfg.test_scenes, cfg.size, seed=run.seed + TEST_SEED_OFFSET)
-    model = MaskRCNN(num_classes=4, keypoints=True)
+    model = MaskRCNN(num_classes=4, keypoints=True).to(run.device)
     started = run.seconds()
     history = train(model, scenes, cfg.steps, cfg.batch_size, cfg.lr, run.seed, run.device)
     train_seconds = run.seconds() - started

@@ -123,7 +123,7 @@ def sliding_window_baseline(
     began = time.perf_counter()
     scores = model.predict(images, shift=prior_shift(labels, train[1]))
     seconds = (time.perf_counter() - began) / cfg.window_slices
-    return dice(scores, test[1][: cfg.window_slices]), seconds
+    return dice(backend.to_numpy(scores), test[1][: cfg.window_slices]), seconds
 
 
 def save_pictures(run: DemoRun, test: tuple, pred: np.ndarray, history, lines: dict) -> None:

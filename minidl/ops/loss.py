@@ -60,7 +60,9 @@ class NLLLoss(Function):
         if ctx.reduction == "mean":
             # all targets ignored: the loss is 0/0 = nan, but nothing was used, so the
             # gradient is 0 (as PyTorch)
-            coef = coef / ctx.total_weight if ctx.total_weight else coef * 0
+            # (an array expression, not an `if`: on the GPU an `if` would wait for the device)
+            total = ctx.total_weight
+            coef = coef / xp.where(total == 0, 1, total) * (total != 0)
         classes = xp.arange(ctx.shape[1]).reshape((1, -1) + (1,) * (len(ctx.shape) - 2))
         one_hot = classes == target[:, None]  # (N, C, *)
         return one_hot * coef[:, None], None, None, None

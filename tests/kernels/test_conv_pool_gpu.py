@@ -2,7 +2,7 @@
 
 Same edge cases as the simulator tests, then the ops end to end: conv2d, conv_transpose2d,
 max_pool2d/max_unpool2d forward and gradients on "cuda" equal the same ops on "cpu".
-Skipped where no GPU is usable (the reason is in the skip message).
+Fails where no GPU is usable (the reason is in the message): `-m gpu` asks for the GPU.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.gpu
 def gpu():
     ok, why = backend.gpu_status()
     if not ok:
-        pytest.skip(why)
+        pytest.fail(f"pytest -m gpu needs a usable CUDA GPU: {why}")
     return (
         importlib.import_module("minidl.kernels.im2col.gpu"),
         importlib.import_module("minidl.kernels.pool.gpu"),

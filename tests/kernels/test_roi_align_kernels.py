@@ -206,7 +206,7 @@ def test_bilinear_weights_are_the_product_of_the_reference_linear_weights():
 @pytest.mark.parametrize("aligned, sampling_ratio, scale", SETTINGS[::4])
 def test_gpu_equals_reference_on_cupy(aligned, sampling_ratio, scale):
     if not md.cuda.is_available():
-        pytest.skip(md.cuda.why())
+        pytest.fail(f"pytest -m gpu needs a usable CUDA GPU: {md.cuda.why()}")
     import cupy as cp
 
     from minidl.kernels.roi_align import gpu

@@ -195,7 +195,7 @@ def test_bad_input_raises_value_error_naming_the_op(op):
 @pytest.mark.parametrize("op", [roi_align, roi_pool])
 def test_on_cuda_equals_cpu(op):
     if not md.cuda.is_available():
-        pytest.skip(md.cuda.why())
+        pytest.fail(f"pytest -m gpu needs a usable CUDA GPU: {md.cuda.why()}")
     x_cpu = _x((2, 3, 7, 6), seed=5)
     x_gpu = md.tensor(x_cpu.data, requires_grad=True, device="cuda")
     g = np.random.default_rng(6).standard_normal((len(BOXES), 3, 3, 2))
