@@ -77,6 +77,8 @@ def _check_target(op: str, logits: Tensor, target: Any, ignore_index: int) -> No
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got {target.dtype}")
+    if backend.is_cupy_array(target):
+        return  # reading `bad.any()` back would stall the GPU every step: see _poison_bad
     classes = logits.shape[1]
     bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
     if bad.any():
@@ -105,6 +107,8 @@ def nll_loss(
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
     w = valid.astype(logp.dtype)
+    if backend.is_cupy_array(target):
+        safe, w = _poison_bad(xp, safe, w, logp.shape[1])
     if weight is not None:
         weight = _array(weight)
         if weight.shape != (logp.shape[1],):
@@ -124,6 +128,17 @@ def nll_loss(
     return NLLLoss.apply(logp, safe, w, reduction)
 
 
+def _poison_bad(xp: Any, safe: Any, w: Any, classes: int) -> tuple[Any, Any]:
+    """On the GPU, out-of-range targets make the loss NaN instead of raising.
+
+    Raising needs the answer on the host, which stalls the GPU at every step (PyTorch's
+    CUDA kernels assert on the device instead). The bad entries are read as class 0 and get
+    weight NaN, so the loss and every gradient turn NaN: loud, and without a host sync.
+    """
+    bad = (safe < 0) | (safe >= classes)
+    return xp.where(bad, 0, safe), xp.where(bad, xp.nan, w).astype(w.dtype)
+
+
 def cross_entropy(
     logits: Tensor,
     target: Any,
@@ -138,6 +153,8 @@ def cross_entropy(
     loss_i = -w_i log softmax(logits_i)[t_i], with w_i = weight[t_i] · pixel_weight_i
     (0 where t_i == ignore_index). "mean" returns Σ w_i loss_i / Σ w_i, as PyTorch does for
     class weights; ``pixel_weight`` (not in PyTorch) is the U-Net paper's per-pixel w(x).
+    A target outside 0..C-1 (and not ``ignore_index``) raises a ValueError on the CPU; on the
+    GPU it makes the loss NaN instead, so that no step waits for the device to answer.
     Reference: ``torch.nn.functional.cross_entropy``.
     """
     _check_reduction("cross_entropy", reduction)

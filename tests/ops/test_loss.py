@@ -181,3 +181,15 @@ def test_bad_weight_and_reduction_are_rejected():
         F.cross_entropy(x, t, reduction="avg")
     with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: target shape"):
         F.binary_cross_entropy_with_logits(x, np.zeros((3, 2)))
+
+
+def test_gpu_marks_out_of_range_targets_with_nan_instead_of_raising():
+    """The GPU path's replacement for the host-side check, run here on NumPy arrays."""
+    from minidl.ops.loss import _poison_bad
+
+    safe = np.array([0, 2, 3, -1, 1])
+    w = np.ones(5, np.float32)
+    safe2, w2 = _poison_bad(np, safe, w, classes=3)
+    np.testing.assert_array_equal(safe2, [0, 2, 0, 0, 1])
+    assert w2.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(w2), [False, False, True, True, False])
