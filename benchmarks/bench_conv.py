@@ -100,9 +100,9 @@ def _step(lib: str, op: Callable, inputs: list, grad: object | None) -> Callable
     return run
 
 
-def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator):
-    """minidl and torch versions of one layer call: (md_op, md_inputs, torch_op, torch_inputs,
-    output shape)."""
+def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator, device="cpu"):
+    """minidl and torch versions of one layer call on ``device`` (bench_gpu uses "cuda"):
+    (md_op, md_inputs, torch_op, torch_inputs, output shape)."""
     import torch
     import torch.nn.functional as TF
 
@@ -131,14 +131,14 @@ def _pair_of_layers(kind: str, shape: tuple, N: int, rng: np.random.Generator):
         x = rng.standard_normal((N, C, S, S)).astype(np.float32)
         _, idx = TF.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
         arrays = [(N, C, S // 2, S // 2)]
-        md_idx = md.tensor(idx.numpy())
+        md_idx = md.tensor(idx.numpy(), device=device)
         md_op = partial(F.max_unpool2d, indices=md_idx, kernel_size=2)
-        torch_op = partial(TF.max_unpool2d, indices=idx, kernel_size=2)
+        torch_op = partial(TF.max_unpool2d, indices=idx.to(device), kernel_size=2)
         out_shape = (N, C, S, S)
     values = [rng.standard_normal(s).astype(np.float32) * 0.1 for s in arrays]
     needs = [not (kind.startswith("conv") and i == 0 and s[1] == 1) for i, s in enumerate(arrays)]
-    md_in = [md.tensor(v, requires_grad=n) for v, n in zip(values, needs)]
-    torch_in = [torch.tensor(v, requires_grad=n) for v, n in zip(values, needs)]
+    md_in = [md.tensor(v, requires_grad=n, device=device) for v, n in zip(values, needs)]
+    torch_in = [torch.tensor(v, requires_grad=n, device=device) for v, n in zip(values, needs)]
     return md_op, md_in, torch_op, torch_in, out_shape
 
 

@@ -110,45 +110,9 @@ def _call(lib: str, op: Callable, inputs: list, grad: Any) -> Callable[[], Any]:
 
 def _layer(kind: str, shape: tuple, rng: np.random.Generator, device: str) -> tuple:
     """(md op, md inputs, torch op, torch inputs, output shape) of one layer on ``device``."""
-    import torch
-    import torch.nn.functional as TF
+    from bench_conv import _pair_of_layers
 
-    import minidl as md
-    import minidl.nn.functional as F
-
-    N = BATCH
-    if kind == "conv2d":
-        C_in, C_out, S, P = shape
-        arrays = [(N, C_in, S, S), (C_out, C_in, 3, 3), (C_out,)]
-        md_op, t_op = partial(F.conv2d, padding=P), partial(TF.conv2d, padding=P)
-        out_shape = (N, C_out, S - 2 + 2 * P, S - 2 + 2 * P)
-    elif kind == "conv_transpose2d":
-        C_in, C_out, S = shape
-        arrays = [(N, C_in, S, S), (C_in, C_out, 2, 2), (C_out,)]
-        md_op = partial(F.conv_transpose2d, stride=2)
-        t_op = partial(TF.conv_transpose2d, stride=2)
-        out_shape = (N, C_out, 2 * S, 2 * S)
-    elif kind == "max_pool2d":
-        C, S = shape
-        arrays = [(N, C, S, S)]
-        md_op = partial(F.max_pool2d, kernel_size=2, return_indices=True)
-        t_op = partial(TF.max_pool2d, kernel_size=2, return_indices=True)
-        out_shape = (N, C, S // 2, S // 2)
-    else:  # max_unpool2d of what a 2x2 pool remembered
-        C, S = shape
-        x = rng.standard_normal((N, C, S, S)).astype(np.float32)
-        _, idx = TF.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
-        arrays = [(N, C, S // 2, S // 2)]
-        md_op = partial(
-            F.max_unpool2d, indices=md.tensor(idx.numpy(), device=device), kernel_size=2
-        )
-        t_op = partial(TF.max_unpool2d, indices=idx.to(device), kernel_size=2)
-        out_shape = (N, C, S, S)
-    values = [rng.standard_normal(s).astype(np.float32) * 0.1 for s in arrays]
-    needs = [not (kind.startswith("conv") and i == 0 and s[1] == 1) for i, s in enumerate(arrays)]
-    md_in = [md.tensor(v, requires_grad=n, device=device) for v, n in zip(values, needs)]
-    t_in = [torch.tensor(v, requires_grad=n, device=device) for v, n in zip(values, needs)]
-    return md_op, md_in, t_op, t_in, out_shape
+    return _pair_of_layers(kind, shape, BATCH, rng, device)
 
 
 def _roi_layer(case: tuple, output: int, rng: np.random.Generator, device: str) -> tuple | None:
