@@ -160,3 +160,43 @@ def check_float32(case: OpCase, data: st.DataObject) -> None:
         for t in tensors:
             if t.grad is not None:
                 assert t.grad.dtype == np.float32, f"{case}: float32 input got {t.grad.dtype} grad"
+
+
+def op_tests(
+    cases: list[OpCase],
+    gradcheck_examples: int | None = None,
+    torch_examples: int | None = None,
+    float32_examples: int = 5,
+) -> tuple[Callable, ...]:
+    """The three tests every op table gets, for a test module to bind at module level::
+
+        test_gradcheck, test_matches_torch, test_float32_in_float32_out = op_tests(CASES, 10, 40)
+
+    Each is parametrised over ``cases`` and draws its inputs with hypothesis; an example
+    count of None keeps the profile's default (tests/conftest.py).
+    """
+    import pytest
+    from hypothesis import given, settings
+
+    def examples(n: int | None) -> Callable:
+        return (lambda f: f) if n is None else settings(max_examples=n)
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    @examples(gradcheck_examples)
+    @given(data=st.data())
+    def test_gradcheck(case, data):
+        check_gradcheck(case, data)
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    @examples(torch_examples)
+    @given(data=st.data())
+    def test_matches_torch(case, data, torch):
+        check_against_torch(case, data, torch)
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    @examples(float32_examples)
+    @given(data=st.data())
+    def test_float32_in_float32_out(case, data):
+        check_float32(case, data)
+
+    return test_gradcheck, test_matches_torch, test_float32_in_float32_out

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, check_against_torch, check_float32, check_gradcheck, values
+from op_harness import (
+    Inputs,
+    OpCase,
+    op_tests,
+    values,
+)
 
 import minidl as md
 import minidl.nn as nn
@@ -46,25 +50,7 @@ def _theirs(T, x, *wb, mean, var, training, momentum):
 CASES = [OpCase("batch_norm", _batch_norm, _ours, _theirs)]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=20)
-@given(data=st.data())
-def test_gradcheck(case, data):
-    check_gradcheck(case, data)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=50)
-@given(data=st.data())
-def test_matches_torch(case, data, torch):
-    check_against_torch(case, data, torch)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=5)
-@given(data=st.data())
-def test_float32_in_float32_out(case, data):
-    check_float32(case, data)
+test_gradcheck, test_matches_torch, test_float32_in_float32_out = op_tests(CASES, 20, 50)
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])

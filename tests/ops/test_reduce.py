@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from op_harness import (
     Inputs,
     OpCase,
-    check_against_torch,
-    check_float32,
-    check_gradcheck,
     draw_axis,
+    op_tests,
     shapes,
     values,
 )
@@ -63,24 +60,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-@given(data=st.data())
-def test_gradcheck(case, data):
-    check_gradcheck(case, data)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=15)
-@given(data=st.data())
-def test_matches_torch(case, data, torch):
-    check_against_torch(case, data, torch)
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=5)
-@given(data=st.data())
-def test_float32_in_float32_out(case, data):
-    check_float32(case, data)
+test_gradcheck, test_matches_torch, test_float32_in_float32_out = op_tests(CASES, None, 15)
 
 
 @pytest.mark.parametrize("name", ["amax", "amin"])
