@@ -67,6 +67,15 @@ KERNELS: dict[str, dict[str, str]] = {
         "reference": "minidl.kernels.winograd.reference",
         "cpu": "minidl.kernels.winograd.cpu",
     },
+    # ... and the whole convolution fused (few channels): forward and weight gradient
+    "winograd_conv": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.fused",
+    },
+    "winograd_weight_grad": {
+        "reference": "minidl.kernels.winograd.reference",
+        "cpu": "minidl.kernels.winograd.fused",
+    },
     "max_pool2d": {
         "reference": "minidl.kernels.pool.reference",
         "cpu": "minidl.kernels.pool.cpu",

@@ -72,6 +72,25 @@ def _input_adjoint_case(name, x_shape, pad, dtype=np.float64, strided=False, c_o
     return Case(name, make)
 
 
+def _conv_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT, bias=True):
+    def make(rng: np.random.Generator) -> Args:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        U = rng.standard_normal((4, 4, c_out, x_shape[1])).astype(dtype)
+        b = rng.standard_normal(c_out).astype(dtype) if bias else None
+        return (noncontiguous(x) if strided else x, U, *pad, b), {}
+
+    return Case(name, make)
+
+
+def _weight_grad_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT):
+    def make(rng: np.random.Generator) -> Args:
+        x = rng.standard_normal(x_shape).astype(dtype)
+        dy = rng.standard_normal((x_shape[0], c_out, *_out_size(x_shape, pad))).astype(dtype)
+        return (noncontiguous(x) if strided else x, noncontiguous(dy) if strided else dy, *pad), {}
+
+    return Case(name, make)
+
+
 def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
     """The geometries, then a non-contiguous input, float32 and (for kernels that take one)
     an ``out=`` buffer."""
@@ -104,15 +123,32 @@ _BENCH = ((4, 64, 42, 42), (1, 1))  # a U-Net layer, float32
 _NAME = "x (4, 64, 42, 42), 64 output channels, padding 1"
 
 
-def _spec(kernel, outputs, exact, make_case, out=False, more=()) -> KernelSpec:
+def _fused_gradcheck(device: str) -> None:
+    """`_gradcheck` with conv2d made to run fused on its small inputs (FUSED_MIN_BYTES = 0)."""
+    from ..ops import conv
+
+    saved = conv.FUSED_MIN_BYTES
+    conv.FUSED_MIN_BYTES = 0
+    try:
+        _gradcheck(device)
+    finally:
+        conv.FUSED_MIN_BYTES = saved
+
+
+_FUSED_BENCH = ((4, 16, 128, 128), (1, 1))  # a U-Net layer that conv2d runs fused
+_FUSED_NAME = "x (4, 16, 128, 128), 16 output channels, padding 1"
+
+
+def _spec(kernel, outputs, exact, make_case, out=False, more=(), fused=False) -> KernelSpec:
+    bench, name, c_out = (_FUSED_BENCH, _FUSED_NAME, 16) if fused else (_BENCH, _NAME, 64)
     return KernelSpec(
         kernel=kernel,
         outputs=outputs,
         exact=exact,
         cases=_cases(make_case, out=out) + tuple(more),
-        gradcheck=_gradcheck,
-        ops="conv2d (3x3, stride 1)",
-        bench=make_case(_NAME, *_BENCH, dtype=np.float32, c_out=64),
+        gradcheck=_fused_gradcheck if fused else _gradcheck,
+        ops="conv2d (3x3, stride 1" + (", run fused)" if fused else ")"),
+        bench=make_case(name, *bench, dtype=np.float32, c_out=c_out),
     )
 
 
@@ -131,5 +167,26 @@ SPECS = {
     ),
     "winograd_input_adjoint": _spec(
         "winograd_input_adjoint", ("dx",), (False,), _input_adjoint_case
+    ),
+    # The fused convolution (kernels/winograd/fused.py): conv2d runs it on layers with few
+    # channels and big images; its gradcheck lowers that size limit to reach it.
+    "winograd_conv": _spec(
+        "winograd_conv",
+        ("y",),
+        (False,),
+        _conv_case,
+        more=[
+            _conv_case("no bias", (2, 2, 7, 6), (1, 1), bias=False),
+            _conv_case("more channels than a register block", (1, 9, 6, 7), (1, 0), c_out=7),
+        ],
+        fused=True,
+    ),
+    "winograd_weight_grad": _spec(
+        "winograd_weight_grad",
+        ("dU",),
+        (False,),
+        _weight_grad_case,
+        more=[_weight_grad_case("odd channel counts", (2, 5, 6, 7), (0, 1), c_out=7)],
+        fused=True,
     ),
 }

@@ -36,6 +36,19 @@ from .shape import pad as pad_op
 
 Pair = tuple[int, int]
 DIRECT_MAX_CHANNELS = 2  # conv2d computes inputs with at most this many channels directly
+# When Conv2dWinograd runs fused (one Numba kernel per conv, kernels/winograd/fused.py)
+# rather than as transforms around 16 OpenBLAS GEMMs: few channels (C_in + C_out at most
+# FUSED_MAX_CHANNELS, where OpenBLAS's GEMMs are thin and the Numba products keep up) and
+# V and M together over FUSED_MIN_BYTES (beyond the L2 caches, each unfused transform is a
+# pass through L3 or memory). Measured with bench_conv: README, "fused Winograd".
+FUSED_MAX_CHANNELS = 64
+FUSED_MIN_BYTES = 8 << 20
+_TRANSFORMS = (
+    "winograd_input",
+    "winograd_output",
+    "winograd_output_adjoint",
+    "winograd_input_adjoint",
+)
 
 
 class Workspace:
@@ -200,18 +213,23 @@ class Conv2dWinograd(Function):
         xp = array_module(x)
         N, C, H, W = x.shape
         C_out = w.shape[0]
+        ctx.save_for_backward(x, w)
+        ctx.padding, ctx.fused = padding, _fused(x, C_out, padding)
+        if ctx.fused:
+            return kernels.get("winograd_conv", x)(x, filter_transform(w), *padding, b)
         U = filter_transform(w).reshape(16, C_out, C)
         V = _winograd_input(x, padding)
         M = workspace.get(xp, (4, 4, C_out, *V.shape[3:]), x.dtype, slot="M")
         xp.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
         OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
         y = kernels.get("winograd_output", M)(M, OH, OW, b)
-        ctx.save_for_backward(x, w)
-        ctx.padding, ctx.U = padding, U  # U is small (16 C_out C): kept, not recomputed
+        ctx.U = U  # U is small (16 C_out C): kept, not recomputed
         return y
 
     @staticmethod
     def backward(ctx, dy):
+        if ctx.fused:
+            return _fused_backward(ctx, dy)
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         xp = array_module(dy)
@@ -233,6 +251,40 @@ class Conv2dWinograd(Function):
             xp.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
             dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
         return dx, dw, db, None
+
+
+def _fused(x: Any, C_out: int, padding: Pair) -> bool:
+    """Whether Conv2dWinograd runs fused (see FUSED_MAX_CHANNELS), with padding <= 2 (the
+    backward's dx is a correlation of dy padded by 2 - P) and no transform swapped in by
+    ``kernels.use`` (a student's winograd_input must run where it is plugged in)."""
+    N, C, H, W = x.shape
+    if C + C_out > FUSED_MAX_CHANNELS or max(padding) > 2:
+        return False
+    TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+    if 16 * (C + C_out) * N * TH * TW * x.dtype.itemsize < FUSED_MIN_BYTES:
+        return False
+    return not any(kernels.overridden(name) for name in _TRANSFORMS)
+
+
+def _fused_backward(ctx, dy):
+    """Conv2dWinograd's backward when its forward ran fused (kernels/winograd/fused.py)::
+
+    dx = correlation of dy, padded by 2 - P, with w flipped in space and C_out <-> C_in
+    dw = G^T dU G,  dU = winograd_weight_grad(x, dy): sum over tiles of dM[k] @ V[k]^T
+    """
+    x, w = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    PH, PW = ctx.padding
+    dx = dw = db = None
+    if need_b:
+        db = dy.sum(axis=(0, 2, 3))
+    if need_w:
+        dU = kernels.get("winograd_weight_grad", dy)(x, dy, PH, PW)
+        dw = filter_transform_adjoint(dU)
+    if need_x:
+        w_adjoint = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C_in, C_out, 3, 3)
+        dx = kernels.get("winograd_conv", dy)(dy, filter_transform(w_adjoint), 2 - PH, 2 - PW)
+    return dx, dw, db, None
 
 
 class ConvTranspose2d(Function):

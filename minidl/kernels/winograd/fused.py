@@ -1,0 +1,280 @@
+"""Winograd F(2x2, 3x3) convolution in one Numba kernel: transform, 16 products, transform.
+
+`cpu.py` transforms the whole batch, hands V (4x an activation) to OpenBLAS for the 16
+GEMMs, and transforms M back. On layers with few channels and big images that is slow in
+two ways (README, "Why conv2d misses 1.5"): V and M do not fit in any cache, so each
+transform is a pass through memory; and every hand-off between Numba's threads and
+OpenBLAS's costs a core's worth of spinning. Here one Numba task does everything for a few
+tile rows of one image, so its V and M (16 x channels x ~256 tiles) stay in the core's L2,
+and one thread pool runs it all::
+
+    for each (image n, block of tile rows), in parallel:
+        V = B^T d B of its tiles              (16, C, T)      T = rows x TW tiles
+        M[k] = U[k] @ V[k], k = 0..15         (16, C_out, T)  `_matmul`
+        y rows = A^T m A of its tiles, + bias
+
+The products are plain loops (`_matmul`): LLVM vectorises the innermost loop over tiles with
+the CPU's widest vectors, which OpenBLAS, pinned to its Haswell kernels here, does not.
+The backward needs no other transforms: dx of a 3x3 stride-1 correlation is the same kind
+of correlation of dy with the flipped, transposed filters (padding 2 - P), and
+`winograd_weight_grad` sums dU[k] = dM[k] @ V[k]^T over the blocks, each block into its own
+slot (no atomics), the slots added at the end.
+
+Signatures and results equal ``reference.py``'s `winograd_conv` and `winograd_weight_grad`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from .._numba import njit, prange
+from .reference import tiles
+
+BLOCK_TILES = 256  # tiles per task, at least: shorter rows leave the vector loops mostly tails
+MIN_TASKS_PER_THREAD = 2  # below this, tasks get smaller (down to one tile row)
+# Reassociation lets LLVM vectorise the dot products of `_matmul_nt_add`; "contract" fuses
+# multiply-adds. No flag that assumes the absence of NaN or infinity: those must propagate.
+FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True)
+def _input_rows(x, n, th0, rows, TW, PH, PW, V):
+    """V (16, C, rows * TW): B^T d B of tile rows th0 .. th0 + rows - 1 of image n."""
+    _, C, H, W = x.shape
+    L = 2 * TW + 2
+    d = np.zeros((2 * rows + 2, L), x.dtype)  # the padded input rows these tiles read
+    t = np.empty((4, L), x.dtype)
+    for c in range(C):
+        for i in range(2 * rows + 2):
+            r = 2 * th0 - PH + i
+            if 0 <= r < H:
+                d[i, PW : PW + W] = x[n, c, r]  # the padding columns stay zero
+            else:
+                d[i] = 0
+        for row in range(rows):
+            d0, d1, d2, d3 = d[2 * row], d[2 * row + 1], d[2 * row + 2], d[2 * row + 3]
+            for j in range(L):  # t = B^T d, along the rows
+                t[0, j] = d0[j] - d2[j]
+                t[1, j] = d1[j] + d2[j]
+                t[2, j] = d2[j] - d1[j]
+                t[3, j] = d1[j] - d3[j]
+            first = row * TW
+            for a in range(4):  # v = t B, along the columns of each tile
+                ta = t[a]
+                v0 = V[4 * a, c, first : first + TW]
+                v1 = V[4 * a + 1, c, first : first + TW]
+                v2 = V[4 * a + 2, c, first : first + TW]
+                v3 = V[4 * a + 3, c, first : first + TW]
+                for tw in range(TW):
+                    j = 2 * tw
+                    v0[tw] = ta[j] - ta[j + 2]
+                    v1[tw] = ta[j + 1] + ta[j + 2]
+                    v2[tw] = ta[j + 2] - ta[j + 1]
+                    v3[tw] = ta[j + 1] - ta[j + 3]
+
+
+@njit(cache=True)
+def _output_rows(M, y, bias, n, th0, rows, TW):
+    """y rows 2 th0 .. of image n = A^T m A of the tiles in M (16, C_out, rows * TW), + bias."""
+    _, C_out, OH, OW = y.shape
+    s = np.empty((4, 2 * TW), M.dtype)
+    for o in range(C_out):
+        for row in range(rows):
+            first = row * TW
+            for a in range(4):  # s = m A, along the columns of each tile: 2 outputs per tile
+                sa = s[a]
+                m0 = M[4 * a, o, first : first + TW]
+                m1 = M[4 * a + 1, o, first : first + TW]
+                m2 = M[4 * a + 2, o, first : first + TW]
+                m3 = M[4 * a + 3, o, first : first + TW]
+                for tw in range(TW):
+                    sa[2 * tw] = m0[tw] + m1[tw] + m2[tw]
+                    sa[2 * tw + 1] = m1[tw] - m2[tw] - m3[tw]
+            s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+            i = 2 * (th0 + row)
+            top = y[n, o, i]  # y = A^T s, along the rows; + bias, cropped to OW
+            for j in range(OW):
+                top[j] = s0[j] + s1[j] + s2[j] + bias[o]
+            if i + 1 < OH:  # the last tile row of an odd OH has one real row
+                bottom = y[n, o, i + 1]
+                for j in range(OW):
+                    bottom[j] = s1[j] - s2[j] - s3[j] + bias[o]
+
+
+@njit(cache=True)
+def _output_adjoint_rows(dy, n, th0, rows, TW, dM):
+    """dM (16, C_out, rows * TW) = A e A^T of the 2x2 tiles e of dy in those tile rows."""
+    _, C_out, OH, OW = dy.shape
+    e = np.zeros((2, 2 * TW), dy.dtype)  # two rows of dy, zeros past the edge
+    r = np.empty((4, 2 * TW), dy.dtype)
+    for o in range(C_out):
+        for row in range(rows):
+            i = 2 * (th0 + row)
+            e[0, :OW] = dy[n, o, i]
+            if i + 1 < OH:
+                e[1, :OW] = dy[n, o, i + 1]
+            else:
+                e[1] = 0
+            e0, e1 = e[0], e[1]
+            for j in range(2 * TW):  # r = A e, along the rows
+                r[0, j] = e0[j]
+                r[1, j] = e0[j] + e1[j]
+                r[2, j] = e0[j] - e1[j]
+                r[3, j] = -e1[j]
+            first = row * TW
+            for a in range(4):  # dM = r A^T, along the columns of each tile
+                ra = r[a]
+                m0 = dM[4 * a, o, first : first + TW]
+                m1 = dM[4 * a + 1, o, first : first + TW]
+                m2 = dM[4 * a + 2, o, first : first + TW]
+                m3 = dM[4 * a + 3, o, first : first + TW]
+                for tw in range(TW):
+                    m0[tw] = ra[2 * tw]
+                    m1[tw] = ra[2 * tw] + ra[2 * tw + 1]
+                    m2[tw] = ra[2 * tw] - ra[2 * tw + 1]
+                    m3[tw] = -ra[2 * tw + 1]
+
+
+@njit(fastmath=FAST, cache=True)
+def _matmul(A, B, out):
+    """out (K, T) = A (K, C) @ B (C, T).
+
+    Four rows of out at a time, two rows of B at a time: each element of B loaded feeds four
+    multiply-adds, and each load and store of out serves two. The innermost loop runs along
+    T (contiguous), which LLVM vectorises.
+    """
+    K, C = A.shape
+    T = B.shape[1]
+    k = 0
+    while k < K:
+        rows = min(4, K - k)
+        if rows == 4:
+            o0, o1, o2, o3 = out[k], out[k + 1], out[k + 2], out[k + 3]
+            o0[:] = 0
+            o1[:] = 0
+            o2[:] = 0
+            o3[:] = 0
+            for c in range(0, C - 1, 2):
+                b, d = B[c], B[c + 1]
+                a0, a1, a2, a3 = A[k, c], A[k + 1, c], A[k + 2, c], A[k + 3, c]
+                e0, e1, e2, e3 = A[k, c + 1], A[k + 1, c + 1], A[k + 2, c + 1], A[k + 3, c + 1]
+                for t in range(T):
+                    o0[t] += a0 * b[t] + e0 * d[t]
+                    o1[t] += a1 * b[t] + e1 * d[t]
+                    o2[t] += a2 * b[t] + e2 * d[t]
+                    o3[t] += a3 * b[t] + e3 * d[t]
+            if C % 2:
+                b = B[C - 1]
+                a0, a1, a2, a3 = A[k, C - 1], A[k + 1, C - 1], A[k + 2, C - 1], A[k + 3, C - 1]
+                for t in range(T):
+                    o0[t] += a0 * b[t]
+                    o1[t] += a1 * b[t]
+                    o2[t] += a2 * b[t]
+                    o3[t] += a3 * b[t]
+        else:  # the last 1-3 rows, one at a time
+            for kk in range(k, K):
+                o = out[kk]
+                o[:] = 0
+                for c in range(C):
+                    a, b = A[kk, c], B[c]
+                    for t in range(T):
+                        o[t] += a * b[t]
+        k += rows
+
+
+@njit(fastmath=FAST, cache=True)
+def _matmul_nt_add(A, B, out):
+    """out (K, C) += A (K, T) @ B (C, T)^T: dot products along T, four at a time (two rows
+    of A by two of B, so each loaded element serves two of them)."""
+    K, C = out.shape
+    T = A.shape[1]
+    zero = np.zeros(1, out.dtype)[0]
+    for k in range(0, K, 2):
+        k1 = min(k + 1, K - 1)  # an odd K computes its last row twice, stores it once
+        for c in range(0, C, 2):
+            c1 = min(c + 1, C - 1)
+            a0, a1, b0, b1 = A[k], A[k1], B[c], B[c1]
+            s00 = s01 = s10 = s11 = zero
+            for t in range(T):
+                s00 += a0[t] * b0[t]
+                s01 += a0[t] * b1[t]
+                s10 += a1[t] * b0[t]
+                s11 += a1[t] * b1[t]
+            out[k, c] += s00
+            if c1 != c:
+                out[k, c1] += s01
+            if k1 != k:
+                out[k1, c] += s10
+                if c1 != c:
+                    out[k1, c1] += s11
+
+
+@njit(parallel=True, cache=True)
+def _conv(x, U, bias, y, PH, PW, rows_per_task):
+    N, C = x.shape[:2]
+    C_out = U.shape[1]
+    TH, TW = (y.shape[2] + 1) // 2, (y.shape[3] + 1) // 2
+    blocks = (TH + rows_per_task - 1) // rows_per_task
+    for task in prange(N * blocks):
+        n, th0 = task // blocks, (task % blocks) * rows_per_task
+        rows = min(rows_per_task, TH - th0)
+        V = np.empty((16, C, rows * TW), x.dtype)
+        M = np.empty((16, C_out, rows * TW), x.dtype)
+        _input_rows(x, n, th0, rows, TW, PH, PW, V)
+        for k in range(16):
+            _matmul(U[k], V[k], M[k])
+        _output_rows(M, y, bias, n, th0, rows, TW)
+
+
+@njit(parallel=True, cache=True)
+def _weight_grad(x, dy, PH, PW, rows_per_task, parts):
+    N = x.shape[0]
+    C_out, C = parts.shape[2], parts.shape[3]
+    TH, TW = (dy.shape[2] + 1) // 2, (dy.shape[3] + 1) // 2
+    blocks = (TH + rows_per_task - 1) // rows_per_task
+    for task in prange(N * blocks):
+        n, th0 = task // blocks, (task % blocks) * rows_per_task
+        rows = min(rows_per_task, TH - th0)
+        V = np.empty((16, C, rows * TW), x.dtype)
+        dM = np.empty((16, C_out, rows * TW), x.dtype)
+        _input_rows(x, n, th0, rows, TW, PH, PW, V)
+        _output_adjoint_rows(dy, n, th0, rows, TW, dM)
+        for k in range(16):
+            _matmul_nt_add(dM[k], V[k], parts[task, k])
+
+
+def _rows_per_task(N: int, TH: int, TW: int) -> int:
+    """Tile rows per task: BLOCK_TILES tiles or more, unless that leaves a thread idle."""
+    rows = -(-BLOCK_TILES // TW)
+    enough = N * TH // (MIN_TASKS_PER_THREAD * numba.get_num_threads())
+    return max(1, min(rows, enough))
+
+
+def winograd_conv(x: Any, U: Any, PH: int, PW: int, bias: Any = None) -> np.ndarray:
+    """y (N, C_out, OH, OW): the 3x3 stride-1 correlation of x, from U = filter_transform(w)
+    (4, 4, C_out, C), + bias; see reference."""
+    x = np.ascontiguousarray(x)
+    N, C, H, W = x.shape
+    C_out = U.shape[2]
+    U = np.ascontiguousarray(U.reshape(16, C_out, C), dtype=x.dtype)
+    OH, OW = H + 2 * PH - 2, W + 2 * PW - 2
+    y = np.empty((N, C_out, OH, OW), dtype=x.dtype)
+    bias = np.zeros(C_out, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
+    TH, TW = tiles(OH, OW)
+    _conv(x, U, bias, y, PH, PW, _rows_per_task(N, TH, TW))
+    return y
+
+
+def winograd_weight_grad(x: Any, dy: Any, PH: int, PW: int) -> np.ndarray:
+    """dU (4, 4, C_out, C) = sum over tiles of dM[a, b] @ V[a, b]^T; see reference."""
+    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy, dtype=x.dtype)
+    N, C = x.shape[:2]
+    C_out = dy.shape[1]
+    TH, TW = tiles(*dy.shape[2:])
+    rows = _rows_per_task(N, TH, TW)
+    parts = np.zeros((N * -(-TH // rows), 16, C_out, C), dtype=x.dtype)
+    _weight_grad(x, dy, PH, PW, rows, parts)
+    return parts.sum(axis=0).reshape(4, 4, C_out, C)
