@@ -20,7 +20,9 @@ of correlation of dy with the flipped, transposed filters (padding 2 - P), and
 `winograd_weight_grad` sums dU[k] = dM[k] @ V[k]^T over the blocks, each block into its own
 slot (no atomics), the slots added at the end.
 
-Signatures and results equal ``reference.py``'s `winograd_conv` and `winograd_weight_grad`.
+The 1-D row and column passes of the transforms are `cpu.py`'s (inlined); only the
+blocking differs. Signatures and results equal ``reference.py``'s `winograd_conv` and
+`winograd_weight_grad`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numba
 import numpy as np
 
 from .._numba import njit, prange
+from .cpu import a_columns, a_rows, at_columns, at_rows, b_columns, bt_rows
 from .reference import tiles
 
 BLOCK_TILES = 256  # tiles per task, at least: shorter rows leave the vector loops mostly tails
@@ -55,53 +58,35 @@ def _input_rows(x, n, th0, rows, TW, PH, PW, V):
             else:
                 d[i] = 0
         for row in range(rows):
-            d0, d1, d2, d3 = d[2 * row], d[2 * row + 1], d[2 * row + 2], d[2 * row + 3]
-            for j in range(L):  # t = B^T d, along the rows
-                t[0, j] = d0[j] - d2[j]
-                t[1, j] = d1[j] + d2[j]
-                t[2, j] = d2[j] - d1[j]
-                t[3, j] = d1[j] - d3[j]
-            first = row * TW
-            for a in range(4):  # v = t B, along the columns of each tile
-                ta = t[a]
-                v0 = V[4 * a, c, first : first + TW]
-                v1 = V[4 * a + 1, c, first : first + TW]
-                v2 = V[4 * a + 2, c, first : first + TW]
-                v3 = V[4 * a + 3, c, first : first + TW]
-                for tw in range(TW):
-                    j = 2 * tw
-                    v0[tw] = ta[j] - ta[j + 2]
-                    v1[tw] = ta[j + 1] + ta[j + 2]
-                    v2[tw] = ta[j + 2] - ta[j + 1]
-                    v3[tw] = ta[j + 1] - ta[j + 3]
+            bt_rows(d[2 * row], d[2 * row + 1], d[2 * row + 2], d[2 * row + 3], t)
+            tile = slice(row * TW, (row + 1) * TW)
+            for a in range(4):
+                b_columns(
+                    t[a],
+                    V[4 * a, c, tile],
+                    V[4 * a + 1, c, tile],
+                    V[4 * a + 2, c, tile],
+                    V[4 * a + 3, c, tile],
+                )
 
 
 @njit(cache=True)
 def _output_rows(M, y, bias, n, th0, rows, TW):
     """y rows 2 th0 .. of image n = A^T m A of the tiles in M (16, C_out, rows * TW), + bias."""
-    _, C_out, OH, OW = y.shape
+    C_out = y.shape[1]
     s = np.empty((4, 2 * TW), M.dtype)
     for o in range(C_out):
         for row in range(rows):
-            first = row * TW
-            for a in range(4):  # s = m A, along the columns of each tile: 2 outputs per tile
-                sa = s[a]
-                m0 = M[4 * a, o, first : first + TW]
-                m1 = M[4 * a + 1, o, first : first + TW]
-                m2 = M[4 * a + 2, o, first : first + TW]
-                m3 = M[4 * a + 3, o, first : first + TW]
-                for tw in range(TW):
-                    sa[2 * tw] = m0[tw] + m1[tw] + m2[tw]
-                    sa[2 * tw + 1] = m1[tw] - m2[tw] - m3[tw]
-            s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-            i = 2 * (th0 + row)
-            top = y[n, o, i]  # y = A^T s, along the rows; + bias, cropped to OW
-            for j in range(OW):
-                top[j] = s0[j] + s1[j] + s2[j] + bias[o]
-            if i + 1 < OH:  # the last tile row of an odd OH has one real row
-                bottom = y[n, o, i + 1]
-                for j in range(OW):
-                    bottom[j] = s1[j] - s2[j] - s3[j] + bias[o]
+            tile = slice(row * TW, (row + 1) * TW)
+            for a in range(4):
+                a_columns(
+                    M[4 * a, o, tile],
+                    M[4 * a + 1, o, tile],
+                    M[4 * a + 2, o, tile],
+                    M[4 * a + 3, o, tile],
+                    s[a],
+                )
+            at_rows(s, y[n, o], 2 * (th0 + row), bias[o])
 
 
 @njit(cache=True)
@@ -118,24 +103,16 @@ def _output_adjoint_rows(dy, n, th0, rows, TW, dM):
                 e[1, :OW] = dy[n, o, i + 1]
             else:
                 e[1] = 0
-            e0, e1 = e[0], e[1]
-            for j in range(2 * TW):  # r = A e, along the rows
-                r[0, j] = e0[j]
-                r[1, j] = e0[j] + e1[j]
-                r[2, j] = e0[j] - e1[j]
-                r[3, j] = -e1[j]
-            first = row * TW
-            for a in range(4):  # dM = r A^T, along the columns of each tile
-                ra = r[a]
-                m0 = dM[4 * a, o, first : first + TW]
-                m1 = dM[4 * a + 1, o, first : first + TW]
-                m2 = dM[4 * a + 2, o, first : first + TW]
-                m3 = dM[4 * a + 3, o, first : first + TW]
-                for tw in range(TW):
-                    m0[tw] = ra[2 * tw]
-                    m1[tw] = ra[2 * tw] + ra[2 * tw + 1]
-                    m2[tw] = ra[2 * tw] - ra[2 * tw + 1]
-                    m3[tw] = -ra[2 * tw + 1]
+            a_rows(e[0], e[1], r)
+            tile = slice(row * TW, (row + 1) * TW)
+            for a in range(4):
+                at_columns(
+                    r[a],
+                    dM[4 * a, o, tile],
+                    dM[4 * a + 1, o, tile],
+                    dM[4 * a + 2, o, tile],
+                    dM[4 * a + 3, o, tile],
+                )
 
 
 @njit(fastmath=FAST, cache=True)
@@ -212,6 +189,13 @@ def _matmul_nt_add(A, B, out):
                     out[k1, c1] += s11
 
 
+@njit(cache=True)
+def _task(task, blocks, rows_per_task, TH):
+    """(image n, first tile row, tile rows) of one task; a task is one block of one image."""
+    th0 = (task % blocks) * rows_per_task
+    return task // blocks, th0, min(rows_per_task, TH - th0)
+
+
 @njit(parallel=True, cache=True)
 def _conv(x, U, bias, y, PH, PW, rows_per_task):
     N, C = x.shape[:2]
@@ -219,8 +203,7 @@ def _conv(x, U, bias, y, PH, PW, rows_per_task):
     TH, TW = (y.shape[2] + 1) // 2, (y.shape[3] + 1) // 2
     blocks = (TH + rows_per_task - 1) // rows_per_task
     for task in prange(N * blocks):
-        n, th0 = task // blocks, (task % blocks) * rows_per_task
-        rows = min(rows_per_task, TH - th0)
+        n, th0, rows = _task(task, blocks, rows_per_task, TH)
         V = np.empty((16, C, rows * TW), x.dtype)
         M = np.empty((16, C_out, rows * TW), x.dtype)
         _input_rows(x, n, th0, rows, TW, PH, PW, V)
@@ -236,8 +219,7 @@ def _weight_grad(x, dy, PH, PW, rows_per_task, parts):
     TH, TW = (dy.shape[2] + 1) // 2, (dy.shape[3] + 1) // 2
     blocks = (TH + rows_per_task - 1) // rows_per_task
     for task in prange(N * blocks):
-        n, th0 = task // blocks, (task % blocks) * rows_per_task
-        rows = min(rows_per_task, TH - th0)
+        n, th0, rows = _task(task, blocks, rows_per_task, TH)
         V = np.empty((16, C, rows * TW), x.dtype)
         dM = np.empty((16, C_out, rows * TW), x.dtype)
         _input_rows(x, n, th0, rows, TW, PH, PW, V)
