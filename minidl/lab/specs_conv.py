@@ -146,8 +146,9 @@ DIRECT_GRAD_CASES = (
 )
 
 
-def _gradcheck_direct(device: str) -> None:
-    """conv2d with 3x3 kernels, stride 1 and 1 or 2 input channels (the direct path)."""
+def gradcheck_conv3x3(device: str, C: tuple[int, int], C_out: tuple[int, int]) -> None:
+    """Two gradchecks of 3x3 stride-1 conv2d: C[0] -> C_out[0] channels with bias and padding
+    (1, 0), then C[1] -> C_out[1] with padding 2 (the direct and Winograd specs use it)."""
     import minidl as md
     import minidl.nn.functional as F
 
@@ -157,9 +158,17 @@ def _gradcheck_direct(device: str) -> None:
         return md.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
 
     md.gradcheck(
-        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)), [t(2, 1, 5, 6), t(3, 1, 3, 3), t(3)]
+        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)),
+        [t(2, C[0], 5, 6), t(C_out[0], C[0], 3, 3), t(C_out[0])],
     )
-    md.gradcheck(lambda x, w: F.conv2d(x, w, padding=2), [t(1, 2, 3, 4), t(2, 2, 3, 3)])
+    md.gradcheck(
+        lambda x, w: F.conv2d(x, w, padding=2), [t(1, C[1], 3, 4), t(C_out[1], C[1], 3, 3)]
+    )
+
+
+def _gradcheck_direct(device: str) -> None:
+    """conv2d with 3x3 kernels, stride 1 and 1 or 2 input channels (the direct path)."""
+    gradcheck_conv3x3(device, C=(1, 2), C_out=(3, 2))
 
 
 def _bench_direct(rng: np.random.Generator) -> Args:  # the first layer of a U-Net

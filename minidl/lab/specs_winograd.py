@@ -12,6 +12,7 @@ import numpy as np
 
 from ..kernels.winograd.reference import tiles
 from .spec import Args, Case, KernelSpec, noncontiguous
+from .specs_conv import gradcheck_conv3x3
 
 GEOMETRIES = {
     "even output, no padding": ((2, 3, 6, 6), (0, 0)),
@@ -105,18 +106,7 @@ def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
 def _gradcheck(device: str) -> None:
     """conv2d with 3x3 kernels, stride 1 and 3 or more input channels (the Winograd path:
     forward winograd_input and winograd_output, backward all four kernels)."""
-    import minidl as md
-    import minidl.nn.functional as F
-
-    rng = np.random.default_rng(0)
-
-    def t(*shape: int) -> md.Tensor:
-        return md.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
-
-    md.gradcheck(
-        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)), [t(2, 3, 5, 6), t(2, 3, 3, 3), t(2)]
-    )
-    md.gradcheck(lambda x, w: F.conv2d(x, w, padding=2), [t(1, 4, 3, 4), t(3, 4, 3, 3)])
+    gradcheck_conv3x3(device, C=(3, 4), C_out=(2, 3))
 
 
 _BENCH = ((4, 64, 42, 42), (1, 1))  # a U-Net layer, float32
