@@ -28,7 +28,8 @@ from .reference import tiles
 # then spins on the other core for ~0.1 s (measured: a full core of CPU time during a
 # 100 ms sleep after a GEMM), so a parallel kernel's second half runs on a shared core. On
 # the benchmark's layers 2**21 was 6% faster than 2**18, and as fast as never going
-# parallel (fwd+bwd geometric mean, quiet machine).
+# parallel (fwd+bwd geometric mean, quiet machine). Measured again with the tbb layer: 2**16,
+# 2**18 and 2**21 within noise of each other (fwd+bwd 1.40-1.60 over three runs each).
 PARALLEL_MIN_WORK = 1 << 21
 
 

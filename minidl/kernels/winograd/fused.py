@@ -119,74 +119,81 @@ def _output_adjoint_rows(dy, n, th0, rows, TW, dM):
 def _matmul(A, B, out):
     """out (K, T) = A (K, C) @ B (C, T).
 
-    Four rows of out at a time, two rows of B at a time: each element of B loaded feeds four
-    multiply-adds, and each load and store of out serves two. The innermost loop runs along
-    T (contiguous), which LLVM vectorises.
+    A 4 x 4 block of A at a time, in 16 scalars (registers): each element of B loaded feeds
+    four multiply-adds, and each load and store of out serves sixteen. The innermost loop
+    runs along T (contiguous), which LLVM vectorises. Rows past the last multiple of 4 (of
+    out, then of B) go one at a time.
     """
     K, C = A.shape
     T = B.shape[1]
-    k = 0
-    while k < K:
-        rows = min(4, K - k)
-        if rows == 4:
-            o0, o1, o2, o3 = out[k], out[k + 1], out[k + 2], out[k + 3]
-            o0[:] = 0
-            o1[:] = 0
-            o2[:] = 0
-            o3[:] = 0
-            for c in range(0, C - 1, 2):
-                b, d = B[c], B[c + 1]
-                a0, a1, a2, a3 = A[k, c], A[k + 1, c], A[k + 2, c], A[k + 3, c]
-                e0, e1, e2, e3 = A[k, c + 1], A[k + 1, c + 1], A[k + 2, c + 1], A[k + 3, c + 1]
-                for t in range(T):
-                    o0[t] += a0 * b[t] + e0 * d[t]
-                    o1[t] += a1 * b[t] + e1 * d[t]
-                    o2[t] += a2 * b[t] + e2 * d[t]
-                    o3[t] += a3 * b[t] + e3 * d[t]
-            if C % 2:
-                b = B[C - 1]
-                a0, a1, a2, a3 = A[k, C - 1], A[k + 1, C - 1], A[k + 2, C - 1], A[k + 3, C - 1]
-                for t in range(T):
-                    o0[t] += a0 * b[t]
-                    o1[t] += a1 * b[t]
-                    o2[t] += a2 * b[t]
-                    o3[t] += a3 * b[t]
-        else:  # the last 1-3 rows, one at a time
-            for kk in range(k, K):
-                o = out[kk]
-                o[:] = 0
-                for c in range(C):
-                    a, b = A[kk, c], B[c]
-                    for t in range(T):
-                        o[t] += a * b[t]
-        k += rows
+    out[:] = 0
+    for k in range(0, K - 3, 4):
+        o0, o1, o2, o3 = out[k], out[k + 1], out[k + 2], out[k + 3]
+        for c in range(0, C - 3, 4):
+            b0, b1, b2, b3 = B[c], B[c + 1], B[c + 2], B[c + 3]
+            a00, a01, a02, a03 = A[k, c], A[k, c + 1], A[k, c + 2], A[k, c + 3]
+            a10, a11, a12, a13 = A[k + 1, c], A[k + 1, c + 1], A[k + 1, c + 2], A[k + 1, c + 3]
+            a20, a21, a22, a23 = A[k + 2, c], A[k + 2, c + 1], A[k + 2, c + 2], A[k + 2, c + 3]
+            a30, a31, a32, a33 = A[k + 3, c], A[k + 3, c + 1], A[k + 3, c + 2], A[k + 3, c + 3]
+            for t in range(T):
+                x0, x1, x2, x3 = b0[t], b1[t], b2[t], b3[t]
+                o0[t] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                o1[t] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                o2[t] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                o3[t] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+        for c in range(C - C % 4, C):
+            b = B[c]
+            a0, a1, a2, a3 = A[k, c], A[k + 1, c], A[k + 2, c], A[k + 3, c]
+            for t in range(T):
+                o0[t] += a0 * b[t]
+                o1[t] += a1 * b[t]
+                o2[t] += a2 * b[t]
+                o3[t] += a3 * b[t]
+    for k in range(K - K % 4, K):
+        o = out[k]
+        for c in range(C):
+            a, b = A[k, c], B[c]
+            for t in range(T):
+                o[t] += a * b[t]
 
 
 @njit(fastmath=FAST, cache=True)
 def _matmul_nt_add(A, B, out):
-    """out (K, C) += A (K, T) @ B (C, T)^T: dot products along T, four at a time (two rows
-    of A by two of B, so each loaded element serves two of them)."""
+    """out (K, C) += A (K, T) @ B (C, T)^T: dot products along T, eight at a time (four rows
+    of A by two of B, so each loaded element serves two or four of them). Rows past the last
+    multiple of 4 of A, and the last row of an odd B, go one dot product at a time."""
     K, C = out.shape
     T = A.shape[1]
     zero = np.zeros(1, out.dtype)[0]
-    for k in range(0, K, 2):
-        k1 = min(k + 1, K - 1)  # an odd K computes its last row twice, stores it once
-        for c in range(0, C, 2):
-            c1 = min(c + 1, C - 1)
-            a0, a1, b0, b1 = A[k], A[k1], B[c], B[c1]
-            s00 = s01 = s10 = s11 = zero
+    for k in range(0, K - 3, 4):
+        a0, a1, a2, a3 = A[k], A[k + 1], A[k + 2], A[k + 3]
+        for c in range(0, C - 1, 2):
+            b0, b1 = B[c], B[c + 1]
+            s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = zero
             for t in range(T):
                 s00 += a0[t] * b0[t]
                 s01 += a0[t] * b1[t]
                 s10 += a1[t] * b0[t]
                 s11 += a1[t] * b1[t]
+                s20 += a2[t] * b0[t]
+                s21 += a2[t] * b1[t]
+                s30 += a3[t] * b0[t]
+                s31 += a3[t] * b1[t]
             out[k, c] += s00
-            if c1 != c:
-                out[k, c1] += s01
-            if k1 != k:
-                out[k1, c] += s10
-                if c1 != c:
-                    out[k1, c1] += s11
+            out[k, c + 1] += s01
+            out[k + 1, c] += s10
+            out[k + 1, c + 1] += s11
+            out[k + 2, c] += s20
+            out[k + 2, c + 1] += s21
+            out[k + 3, c] += s30
+            out[k + 3, c + 1] += s31
+    for k in range(K):
+        first_c = C - C % 2 if k < K - K % 4 else 0  # what the blocks above did not cover
+        for c in range(first_c, C):
+            s = zero
+            for t in range(T):
+                s += A[k, t] * B[c, t]
+            out[k, c] += s
 
 
 @njit(cache=True)
