@@ -155,16 +155,16 @@ def _input_adjoint_plane(dV, dx, plane, PH, PW):
         for a in range(4):  # r = v B^T, along the columns of each tile
             ra, Va = r[a], dV[a]
             v0, v1, v2, v3 = Va[0, c, n, th], Va[1, c, n, th], Va[2, c, n, th], Va[3, c, n, th]
-            # Neighbouring tiles overlap by 2 columns: write each tile's first two columns,
-            # then add its last two in a second loop (one loop doing both would carry a
-            # dependency from tile to tile, which stops LLVM from vectorising it).
-            for tw in range(TW):
-                ra[2 * tw] = v0[tw]
-                ra[2 * tw + 1] = v1[tw] - v2[tw] + v3[tw]
-            ra[2 * TW] = ra[2 * TW + 1] = 0
-            for tw in range(TW):
-                ra[2 * tw + 2] += v1[tw] + v2[tw] - v0[tw]
-                ra[2 * tw + 3] -= v3[tw]
+            # Neighbouring tiles overlap by 2 columns: columns 2 tw and 2 tw + 1 are tile tw's
+            # first two plus tile tw - 1's last two, computed in one pass that only reads v
+            # (adding into ra tile by tile would carry a dependency that LLVM cannot vectorise).
+            ra[0] = v0[0]
+            ra[1] = v1[0] - v2[0] + v3[0]
+            for tw in range(1, TW):
+                ra[2 * tw] = v0[tw] + v1[tw - 1] + v2[tw - 1] - v0[tw - 1]
+                ra[2 * tw + 1] = v1[tw] - v2[tw] + v3[tw] - v3[tw - 1]
+            ra[2 * TW] = v1[TW - 1] + v2[TW - 1] - v0[TW - 1]
+            ra[2 * TW + 1] = -v3[TW - 1]
         d0, d1, d2, d3 = d[2 * th], d[2 * th + 1], d[2 * th + 2], d[2 * th + 3]
         for j in range(2 * TW + 2):  # d += B r, along the rows (overlapping by 2 too)
             d0[j] += r[0, j]
