@@ -17,7 +17,7 @@ DEMOS = {
     "maskrcnn": ("minidl.demos.maskrcnn", "Mask R-CNN instance segmentation (issue 6)"),
     "style": ("minidl.demos.style", "neural style transfer (issue 7)"),
 }
-BENCHMARKS = ("conv", "unet", "roi_align", "gpu")
+BENCHMARKS = ("conv", "unet", "roi_align", "gpu", "threads")
 REPO = Path(__file__).resolve().parent.parent
 
 

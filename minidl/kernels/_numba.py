@@ -14,7 +14,8 @@ kernels README, "Threads"), measured on 2 cores next to OpenBLAS GEMMs:
 So: ``tbb`` where TBB can be loaded (``pip install tbb``, a dependency on Linux x86-64),
 else ``workqueue``. A user who sets ``NUMBA_THREADING_LAYER`` themselves keeps their choice.
 It must be decided before the first parallel kernel runs, hence in the module every cpu
-kernel imports. With ``workqueue``, do not call parallel kernels from several Python
+kernel imports (``benchmarks/bench_threads.py`` measures the three layers). With
+``workqueue``, do not call parallel kernels from several Python
 threads at once (it is not thread-safe; Numba aborts with "workqueue threading layer ...
 concurrent"); ``tbb`` is.
 """
@@ -49,8 +50,9 @@ def _load_tbb() -> bool:
     return False
 
 
+_TBB = _load_tbb()  # also when the user names a layer: their "tbb" needs the library too
 if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "tbb" if _load_tbb() else "workqueue"
+    numba.config.THREADING_LAYER = "tbb" if _TBB else "workqueue"
 
 from numba import njit, prange  # noqa: E402  (after the threading layer is chosen)
 
