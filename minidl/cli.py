@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         "check", add_help=False, help="every kernel against its reference, plus gradchecks"
     )
     p.set_defaults(run=check)
-    p = sub.add_parser("bench", add_help=False, help="benchmarks side by side with PyTorch")
+    p = sub.add_parser(
+        "bench", add_help=False, help="benchmarks (against PyTorch; threads: Numba layers)"
+    )
     p.add_argument("name", choices=BENCHMARKS)
     p.set_defaults(run=bench)
     # options after NAME (--quick, --device, ...) belong to the demo/check/bench program
