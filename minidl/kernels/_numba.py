@@ -15,9 +15,8 @@ So: ``tbb`` where TBB can be loaded (``pip install tbb``, a dependency on Linux 
 else ``workqueue``. A user who sets ``NUMBA_THREADING_LAYER`` themselves keeps their choice.
 It must be decided before the first parallel kernel runs, hence in the module every cpu
 kernel imports (``benchmarks/bench_threads.py`` measures the three layers). With
-``workqueue``, do not call parallel kernels from several Python
-threads at once (it is not thread-safe; Numba aborts with "workqueue threading layer ...
-concurrent"); ``tbb`` is.
+``workqueue``, do not call parallel kernels from several Python threads at once (it is not
+thread-safe; Numba aborts with "workqueue threading layer ... concurrent"); ``tbb`` is.
 """
 
 from __future__ import annotations
@@ -29,13 +28,13 @@ import sys
 import numba
 
 TBB_MIN_INTERFACE = 12060  # TBB 2021.6, the oldest Numba's tbb layer accepts
+LIBTBB = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
 
 
 def _load_tbb() -> bool:
     """Whether TBB is loadable for Numba. pip puts ``libtbb.so.12`` in ``<prefix>/lib``, where
     the dynamic loader of a venv does not look, so it is loaded from there by path first."""
-    name = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
-    name = name.get(sys.platform, "libtbb.so.12")
+    name = LIBTBB.get(sys.platform, LIBTBB["linux"])
     candidates = [os.path.join(prefix, "lib", name) for prefix in (sys.prefix, sys.base_prefix)]
     for path in [*filter(os.path.exists, candidates), name]:
         try:
