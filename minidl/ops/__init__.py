@@ -24,6 +24,7 @@ from .elementwise import (
 )
 from .linalg import matmul
 from .loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from .pad import pad
 from .reduce import argmax, max, mean, min, sum
 from .shape import (
     astype,
@@ -31,7 +32,6 @@ from .shape import (
     concat,
     flatten,
     getitem,
-    pad,
     permute,
     reshape,
     squeeze,

@@ -32,7 +32,7 @@ from ..backend import array_module, device_of
 from ..kernels.im2col.reference import output_size
 from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
 from ..tensor import Tensor
-from .shape import pad as pad_op
+from .pad import pad as pad_op
 
 Pair = tuple[int, int]
 DIRECT_MAX_CHANNELS = 2  # conv2d computes inputs with at most this many channels directly

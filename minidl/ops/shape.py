@@ -1,5 +1,5 @@
 """Ops that move values around without arithmetic: reshape, permute, indexing,
-concatenation, padding, broadcasting, and the device/dtype conversions.
+concatenation, broadcasting, and the device/dtype conversions.
 
 Each backward puts the gradient back where the value came from.
 """
@@ -193,67 +193,6 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors must have one shape, got {sorted(shapes)}")
     return concat([unsqueeze(t, axis) for t in tensors], axis)
-
-
-# ---- padding -------------------------------------------------------------------------------
-
-
-def _unreflect(g: Any, axis: int, left: int, right: int) -> Any:
-    """Fold the gradient of reflected borders back onto the values they copied."""
-    n = g.shape[axis] - left - right
-
-    def part(start: int, stop: int, step: int = 1) -> tuple[slice, ...]:
-        return (slice(None),) * axis + (slice(start, stop, step),)
-
-    out = g[part(left, left + n)].copy()
-    if left:  # padded position p < left copied source left - p
-        out[part(1, left + 1)] += g[part(left - 1, None, -1)]
-    if right:  # padded position left + n + j copied source n - 2 - j
-        out[part(n - 1 - right, n - 1)] += g[part(left + n + right - 1, left + n - 1, -1)]
-    return out
-
-
-class Pad(Function):
-    @staticmethod
-    def forward(ctx, a, widths, mode, value):
-        ctx.widths, ctx.mode = widths, mode
-        xp = backend.array_module(a)
-        if mode == "constant":
-            return xp.pad(a, widths, mode="constant", constant_values=value)
-        return xp.pad(a, widths, mode="reflect")
-
-    @staticmethod
-    def backward(ctx, g):
-        if ctx.mode == "constant":
-            inner = tuple(slice(lo, g.shape[d] - hi) for d, (lo, hi) in enumerate(ctx.widths))
-            return g[inner], None, None, None
-        for d, (lo, hi) in enumerate(ctx.widths):
-            if lo or hi:
-                g = _unreflect(g, d, lo, hi)
-        return g, None, None, None
-
-
-def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad like ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting
-    from the last axis, e.g. ``(left, right, top, bottom)`` for an NCHW image.
-    Modes: "constant" (fill with ``value``) and "reflect" (mirror without the edge value).
-    """
-    if len(pad) % 2 or len(pad) > 2 * a.ndim or any(p < 0 for p in pad):
-        raise ValueError(
-            f"pad: expected an even number (<= {2 * a.ndim}) of non-negative widths for "
-            f"shape {a.shape}, got {tuple(pad)}"
-        )
-    if mode not in ("constant", "reflect"):
-        raise ValueError(f"pad: mode must be 'constant' or 'reflect', got {mode!r}")
-    widths = [(0, 0)] * a.ndim
-    for i in range(len(pad) // 2):
-        d = a.ndim - 1 - i
-        widths[d] = (pad[2 * i], pad[2 * i + 1])
-        if mode == "reflect" and max(widths[d]) >= a.shape[d]:
-            raise ValueError(
-                f"pad: reflect padding {widths[d]} must be smaller than dim {d} of {a.shape}"
-            )
-    return Pad.apply(a, tuple(widths), mode, value)
 
 
 # ---- device and dtype ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Shape ops (minidl/ops/shape.py): reshape, permute, indexing, concat/stack, pad, broadcast,
+"""Shape ops (minidl/ops/shape.py): reshape, permute, indexing, concat/stack, broadcast,
 and the dtype/device conversions."""
 
 from __future__ import annotations
@@ -94,29 +94,6 @@ def _stack(data: st.DataObject) -> Inputs:
     return Inputs([values(data, shape) for _ in range(count)], {"axis": axis})
 
 
-def _pad(mode: str):
-    """Constant: any rank, 1-3 padded axes. Reflect: what PyTorch supports, (C, W) or (N, C, W)
-    with 2 widths and (C, H, W) or (N, C, H, W) with 4, each width < the padded size."""
-
-    def draw(data: st.DataObject) -> Inputs:
-        if mode == "constant":
-            shape = data.draw(shapes(min_dims=1), label="shape")
-            axes = data.draw(st.integers(1, len(shape)), label="padded axes")
-        else:
-            axes = data.draw(st.integers(1, 2), label="padded axes")
-            ndim = data.draw(st.integers(axes + 1, axes + 2), label="ndim")
-            shape = data.draw(shapes(min_dims=ndim, max_dims=ndim, max_side=5), label="shape")
-        widths = []
-        for d in range(axes):
-            n = shape[-1 - d]
-            top = 3 if mode == "constant" else n - 1
-            widths += data.draw(st.lists(st.integers(0, top), min_size=2, max_size=2))
-        value = data.draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else 0.0
-        return Inputs([values(data, shape)], {"pad": tuple(widths), "value": value})
-
-    return draw
-
-
 def _expand(data: st.DataObject) -> Inputs:
     target = data.draw(shapes(), label="target")
     keep = data.draw(st.integers(0, len(target)), label="kept dims")
@@ -141,12 +118,6 @@ def _squeeze(data: st.DataObject) -> Inputs:
 
 def _torch_index(T, index):
     return tuple(T.as_tensor(i) if isinstance(i, np.ndarray) else i for i in index)
-
-
-def _torch_pad(T, a, pad, value, mode):
-    import torch.nn.functional as TF
-
-    return TF.pad(a, pad, mode=mode, value=value) if mode == "constant" else TF.pad(a, pad, mode)
 
 
 CASES = [
@@ -203,18 +174,6 @@ CASES = [
         _stack,
         lambda *ts, axis: md.stack(ts, axis),
         lambda T, *ts, axis: T.stack(ts, axis),
-    ),
-    OpCase(
-        "pad_constant",
-        _pad("constant"),
-        lambda a, pad, value: md.pad(a, pad, "constant", value),
-        lambda T, a, pad, value: _torch_pad(T, a, pad, value, "constant"),
-    ),
-    OpCase(
-        "pad_reflect",
-        _pad("reflect"),
-        lambda a, pad, value: md.pad(a, pad, "reflect"),
-        lambda T, a, pad, value: _torch_pad(T, a, pad, value, "reflect"),
     ),
     OpCase(
         "expand",
@@ -319,15 +278,6 @@ def test_permute_and_broadcast_errors_name_the_op():
         md.ones(2, 3).permute(0, 0)
     with pytest.raises(ValueError, match=r"broadcast_to: cannot broadcast \(2, 3\) to \(4, 3\)"):
         md.ones(2, 3).expand(4, 3)
-
-
-def test_pad_errors_name_the_op_and_the_widths():
-    with pytest.raises(ValueError, match=r"pad: expected an even number .* got \(1, 2, 3\)"):
-        md.pad(md.ones(2, 3), (1, 2, 3))
-    with pytest.raises(ValueError, match=r"pad: reflect padding \(3, 0\) must be smaller"):
-        md.pad(md.ones(2, 3), (3, 0), mode="reflect")
-    with pytest.raises(ValueError, match="pad: mode must be 'constant' or 'reflect'"):
-        md.pad(md.ones(2, 3), (1, 1), mode="edge")
 
 
 def test_index_out_of_range_names_the_op():
