@@ -3,50 +3,47 @@
 import minidl as md, minidl.nn as nn, minidl.nn.functional as F
 """
 
+import numpy as _np
+
 from . import backend, cuda, kernels, ops
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
-from .gradcheck import GradcheckError, gradcheck
-from .ops import (
-    abs,
-    argmax,
-    clamp,
-    concat,
-    exp,
-    log,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    pad,
-    permute,
-    reshape,
-    sqrt,
-    stack,
-    sum,
-    tanh,
-    transpose,
-    where,
-)
-from .random import manual_seed
-from .serialization import load, save
-from .tensor import (
-    Tensor,
+from .creation import (
     arange,
-    bool_,
-    float32,
-    float64,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
     from_numpy,
-    int64,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    numel,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
-    tensor,
+    randn_like,
+    randperm,
     zeros,
     zeros_like,
 )
+from .gradcheck import GradcheckError, gradcheck
+from .ops import *  # noqa: F403  (PyTorch's torch.X functions: md.sum, md.cat, md.where, ...)
+from .random import manual_seed
+from .serialization import load, save
+from .tensor import Tensor, bool_, float32, float64, int64, tensor
+
+# PyTorch's dtype names
+float16 = half = _np.float16
+float = _np.float32  # noqa: A001
+double = _np.float64
+int32 = _np.int32
+int = long = _np.int64  # noqa: A001
+uint8 = _np.uint8
+bool = _np.bool_  # noqa: A001
 
 __version__ = "0.1.0"
 

@@ -42,7 +42,6 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
@@ -119,13 +118,27 @@ class Tensor:
             self._ctx.retained[self._out_index] = self
         return self
 
-    def to(self, target: Any) -> Tensor:
-        """``t.to("cuda")`` moves it; ``t.to(md.float64)`` converts it. Differentiable."""
+    def to(self, *args: Any, dtype: Any = None, device: str | None = None, **kwargs: Any) -> Tensor:
+        """``t.to("cuda")``, ``t.to(md.float64)``, ``t.to("cuda", md.float64)``,
+        ``t.to(other)`` (other's device and dtype), or ``dtype=`` / ``device=``. Differentiable.
+
+        PyTorch's ``non_blocking`` and ``copy`` are accepted; minidl's copies are synchronous."""
         from . import ops
 
-        if isinstance(target, str):
-            return ops.to_device(self, target)
-        return ops.astype(self, target)
+        unknown = set(kwargs) - {"non_blocking", "copy", "memory_format"}
+        if unknown:
+            raise TypeError(f"to: unexpected keyword {sorted(unknown)[0]!r}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            out = ops.to_device(out, device.split(":")[0])
+        return out if dtype is None else ops.astype(out, dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -222,83 +235,195 @@ class Tensor:
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return self._compare(o, "__ne__")
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis, keepdims)
+    def __invert__(self) -> Tensor:
+        return Tensor(~self.data)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis, keepdims)
+    def __and__(self, o: Any) -> Tensor:
+        return self._compare(o, "__and__")
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis, keepdims)
+    def __or__(self, o: Any) -> Tensor:
+        return self._compare(o, "__or__")
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis, keepdims)
+    def __xor__(self, o: Any) -> Tensor:
+        return self._compare(o, "__xor__")
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return ops.argmax(self, axis)
+    def __floordiv__(self, o: Any) -> Tensor:
+        return ops.floor_divide(self, o)
 
-    def exp(self) -> Tensor:
-        return ops.exp(self)
+    def __mod__(self, o: Any) -> Tensor:
+        return ops.remainder(self, o)
 
-    def log(self) -> Tensor:
-        return ops.log(self)
+    # ---- in place: only where no graph is being recorded (PyTorch's optimizer and init
+    # code runs them under no_grad); inside a graph `x += y` becomes `x = x + y`
+    def _in_place(self, op: str, value: Any) -> Tensor:
+        recording = autograd.is_grad_enabled() and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        )
+        if recording and self.is_leaf and self.requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place; wrap the "
+                "update in `with md.no_grad():` (as an optimizer does)"
+            )
+        if recording:
+            raise RuntimeError(
+                f"{op}: minidl does not record in-place changes in the graph; write it out of "
+                "place (`x = x + y` instead of `x += y`, `y = x.clamp(0)` instead of clamp_)"
+            )
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[...] = value
+        return self
 
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
+    def _augmented(self, op: str, result: Any) -> Tensor:
+        """``x += y``: in place when nothing is recorded, else the out-of-place result."""
+        if autograd.is_grad_enabled() and (self.requires_grad or result.requires_grad):
+            if self.is_leaf and self.requires_grad:
+                return self._in_place(op, result)  # raises PyTorch's leaf error
+            return result
+        return self._in_place(op, result)
 
-    def abs(self) -> Tensor:
-        return ops.abs(self)
+    def __iadd__(self, o: Any) -> Tensor:
+        return self._augmented("+=", ops.add(self, o))
 
-    def relu(self) -> Tensor:
-        return ops.relu(self)
+    def __isub__(self, o: Any) -> Tensor:
+        return self._augmented("-=", ops.sub(self, o))
 
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
+    def __imul__(self, o: Any) -> Tensor:
+        return self._augmented("*=", ops.mul(self, o))
 
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
+    def __itruediv__(self, o: Any) -> Tensor:
+        return self._augmented("/=", ops.div(self, o))
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return ops.clamp(self, min, max)
+    def zero_(self) -> Tensor:
+        return self._in_place("zero_", 0)
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        return ops.softmax(self, dim)
+    def fill_(self, value: Any) -> Tensor:
+        return self._in_place("fill_", value)
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        return ops.log_softmax(self, dim)
+    def copy_(self, src: Any) -> Tensor:
+        src = src.data if isinstance(src, Tensor) else src
+        return self._in_place("copy_", backend.to_device(src, self.device))
 
-    def matmul(self, o: Tensor) -> Tensor:
-        return ops.matmul(self, o)
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self._in_place("add_", ops.add(self.detach(), _plain(other), alpha=alpha))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self._in_place("sub_", ops.sub(self.detach(), _plain(other), alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._in_place("mul_", ops.mul(self.detach(), _plain(other)))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._in_place("div_", ops.div(self.detach(), _plain(other)))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._in_place("clamp_", ops.clamp(self.detach(), _plain(min), _plain(max)))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return self._in_place("masked_fill_", ops.masked_fill(self.detach(), mask, _plain(value)))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        values = random.generator().uniform(a, b, self.shape)
+        return self._in_place("uniform_", backend.to_device(values.astype(self.dtype), self.device))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        values = random.generator().normal(mean, std, self.shape)
+        return self._in_place("normal_", backend.to_device(values.astype(self.dtype), self.device))
+
+    # ---- PyTorch's shape vocabulary
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple, PyTorch's ``torch.Size``), or the length of dim ``dim``."""
+        if dim is None:
+            return self.shape
+        return self.shape[ops.shape._dim("size", dim, self.ndim)] if self.ndim else 1
+
+    def dim(self) -> int:
+        return self.ndim
+
+    ndimension = dim
+    nelement = numel
 
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)
 
     view = reshape
 
-    def flatten(self, start_dim: int = 0) -> Tensor:
-        return ops.flatten(self, start_dim)
+    def view_as(self, other: Tensor) -> Tensor:
+        return ops.reshape(self, other.shape)
 
-    def permute(self, *axes: Any) -> Tensor:
-        return ops.permute(self, *axes)
+    reshape_as = view_as
 
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        return ops.transpose(self, dim0, dim1)
+    def expand(self, *sizes: Any) -> Tensor:
+        """``t.expand(2, 3)`` or ``t.expand((2, 3))``: broadcast to a larger shape (-1 keeps
+        a dim)."""
+        if len(sizes) == 1 and not isinstance(sizes[0], int):
+            sizes = tuple(sizes[0])
+        return ops.broadcast_to(self, sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return ops.broadcast_to(self, other.shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, *dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, *sizes)
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
         return ops.permute(self, tuple(range(self.ndim))[::-1])
 
-    def unsqueeze(self, dim: int) -> Tensor:
-        return ops.unsqueeze(self, dim)
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return ops.transpose(self, -2, -1)
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
-        return ops.squeeze(self, dim)
+    def contiguous(self) -> Tensor:
+        return self
 
-    def expand(self, *shape: Any) -> Tensor:
-        """``t.expand(2, 3)`` or ``t.expand((2, 3))``: broadcast to a larger shape."""
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
-        return ops.broadcast_to(self, shape)
+    def type_as(self, other: Tensor) -> Tensor:
+        return ops.astype(self, other.dtype)
+
+    def int(self) -> Tensor:
+        return Tensor(self.data.astype(np.int32))
+
+    def bool(self) -> Tensor:
+        return Tensor(self.data.astype(np.bool_))
+
+
+def _plain(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def attach_methods(namespace: dict[str, Any]) -> None:
+    """Called by `minidl.ops` once its functions exist (the ops import this module first)."""
+    for name in FORWARDED_METHODS:
+        setattr(Tensor, name, _forwarding(namespace[name]))
+
+
+def _forwarding(fn: Any) -> Any:
+    """``t.name(...)`` calls ``ops.name(t, ...)``: one graph whichever spelling is used."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+# Tensor methods that are the op of the same name with the tensor as first argument
+FORWARDED_METHODS = """
+    sum mean amax amin max min argmax argmin prod var std logsumexp norm all any
+    count_nonzero cumsum cumprod sort argsort topk kthvalue median gather take_along_dim
+    index_select masked_fill masked_select nonzero
+    exp log sqrt abs neg relu sigmoid tanh clamp clip clamp_min clamp_max pow
+    log1p expm1 log2 log10 exp2 sin cos tan asin acos atan sinh cosh square rsqrt
+    reciprocal sign floor ceil trunc frac round isnan isinf isfinite logical_not
+    logical_and logical_or maximum minimum add sub mul div true_divide floor_divide
+    remainder where
+    softmax log_softmax matmul mm bmm mv dot outer
+    flatten unflatten transpose swapaxes swapdims t movedim unsqueeze squeeze flip fliplr
+    flipud roll narrow tril triu split tensor_split chunk unbind clone tile
+""".split()
 
 
 def _infer_dtype(data: Any, dtype: Any) -> Any:
@@ -326,52 +451,14 @@ def tensor(
     return Tensor(xp.array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
 
 
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor that shares memory with ``array`` (no copy, dtype kept)."""
-    return Tensor(array)
-
-
-def zeros(
-    *shape: int, dtype: Any = float32, device: str = "cpu", requires_grad: bool = False
-) -> Tensor:
-    return Tensor(backend.xp_for(device).zeros(shape, dtype), requires_grad)
-
-
-def ones(
-    *shape: int, dtype: Any = float32, device: str = "cpu", requires_grad: bool = False
-) -> Tensor:
-    return Tensor(backend.xp_for(device).ones(shape, dtype), requires_grad)
-
-
-def randn(
-    *shape: int, dtype: Any = float32, device: str = "cpu", requires_grad: bool = False
-) -> Tensor:
-    """Standard normal values from the library generator (`md.manual_seed`)."""
-    values = random.generator().standard_normal(shape).astype(dtype)
-    return tensor(values, requires_grad=requires_grad, device=device)
-
-
-def rand(
-    *shape: int, dtype: Any = float32, device: str = "cpu", requires_grad: bool = False
-) -> Tensor:
-    """Uniform [0, 1) values from the library generator."""
-    values = random.generator().random(shape).astype(dtype)
-    return tensor(values, requires_grad=requires_grad, device=device)
-
-
-def arange(*args: float, dtype: Any = None, device: str = "cpu") -> Tensor:
-    values = np.arange(*args, dtype=dtype)
-    if dtype is None and values.dtype.kind == "f":
-        values = values.astype(float32)  # the float32 default, as for md.tensor(2.5)
-    return tensor(values, device=device)
-
-
-def zeros_like(t: Tensor) -> Tensor:
-    return Tensor(backend.array_module(t.data).zeros_like(t.data))
-
-
-def ones_like(t: Tensor) -> Tensor:
-    return Tensor(backend.array_module(t.data).ones_like(t.data))
-
-
 from . import ops, random  # noqa: E402  (ops import Tensor from this module)
+from .creation import (  # noqa: E402, F401  (re-exported: md.tensor.zeros and friends)
+    arange,
+    from_numpy,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)

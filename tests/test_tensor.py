@@ -154,7 +154,14 @@ def test_tensors_hash_by_identity():
 
 def test_properties():
     x = md.zeros(2, 3, 4)
-    assert (x.shape, x.ndim, x.size, len(x), x.numel()) == ((2, 3, 4), 3, 24, 2, 24)
+    assert (x.shape, x.ndim, x.size(), x.size(1), len(x), x.numel()) == (
+        (2, 3, 4),
+        3,
+        (2, 3, 4),
+        3,
+        2,
+        24,
+    )
     assert x.is_leaf and x.grad_fn is None
     assert x.T.shape == (4, 3, 2) and x.transpose().shape == (2, 4, 3)
     assert x.view(6, 4).shape == (6, 4) and x.reshape(-1).shape == (24,)

@@ -181,24 +181,31 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """Gradient passes where lo <= a <= hi (inclusive, as PyTorch)."""
+    """y = min(max(a, lo), hi). The gradient goes to whichever of a, lo, hi the output is:
+    to ``a`` where lo <= a <= hi (inclusive, as PyTorch), to ``lo`` where a < lo, to ``hi``
+    where the result is hi (hi wins when lo > hi, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
         xp = backend.array_module(a)
-        ctx.save_for_backward(a)
-        ctx.lo, ctx.hi = lo, hi
-        return xp.clip(a, lo, hi)
+        ctx.save_for_backward(a, lo, hi)
+        out = a if lo is None else xp.maximum(a, lo)
+        return (out if hi is None else xp.minimum(out, hi)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        inside = True
-        if ctx.lo is not None:
-            inside = inside & (a >= ctx.lo)
-        if ctx.hi is not None:
-            inside = inside & (a <= ctx.hi)
-        return g * inside, None, None
+        a, lo, hi = ctx.saved_tensors
+        below = False if lo is None else a < lo
+        above = False if hi is None else (a > hi) | ((lo > hi) if lo is not None else False)
+        if lo is not None and hi is not None:
+            below = below & ~above
+        inside = ~(below | above) if (lo is not None or hi is not None) else True
+        need = ctx.needs_input_grad
+        return (
+            g * inside,
+            g * below if len(need) > 1 and need[1] else None,
+            g * above if len(need) > 2 and need[2] else None,
+        )
 
 
 class Relu(Function):
@@ -258,24 +265,65 @@ class Where(Function):
         return None, ga, gb
 
 
-def add(a: Operand, b: Operand) -> Tensor:
-    return _binary(Add, "add", a, b)
+def add(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
+    """input + alpha · other.  Reference: ``torch.add``."""
+    return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
-def sub(a: Operand, b: Operand) -> Tensor:
-    return _binary(Sub, "sub", a, b)
+def sub(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
+    """input - alpha · other.  Reference: ``torch.sub``."""
+    return _binary(Sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
-def mul(a: Operand, b: Operand) -> Tensor:
-    return _binary(Mul, "mul", a, b)
+subtract = sub
 
 
-def div(a: Operand, b: Operand) -> Tensor:
-    return _binary(Div, "div", a, b)
+def mul(input: Operand, other: Operand) -> Tensor:
+    return _binary(Mul, "mul", input, other)
 
 
-def pow(a: Operand, b: Operand) -> Tensor:  # noqa: A001 - the op's name
-    return _binary(Pow, "pow", a, b)
+def div(input: Operand, other: Operand, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (gradient 0).
+
+    Reference: ``torch.div``."""
+    if rounding_mode is None:
+        return _binary(Div, "div", input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    _check_broadcast("div", input, other)
+    a, b = (x.data if isinstance(x, Tensor) else x for x in (input, other))
+    xp = backend.array_module(a if hasattr(a, "shape") else b)
+    if xp.result_type(a, b).kind in "iu":
+        q = xp.floor_divide(a, b)
+        if rounding_mode == "trunc":  # floor and trunc differ where the signs differ
+            q = q + ((q < 0) & (q * b != a))
+        return Tensor(q)
+    q = a / b
+    return Tensor(xp.floor(q) if rounding_mode == "floor" else xp.trunc(q))
+
+
+true_divide = divide = div
+
+
+def floor_divide(input: Operand, other: Operand) -> Tensor:
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input: Operand, other: Operand) -> Tensor:
+    """input - floor(input / other) · other (Python's %, the sign of ``other``).
+
+    The gradient is 1 for ``input`` and -floor(input / other) for ``other``."""
+    q = floor_divide(input, other)
+    return sub(input, mul(q.data, other))
+
+
+def pow(input: Operand, exponent: Operand) -> Tensor:  # noqa: A001 - the op's name
+    return _binary(Pow, "pow", input, exponent)
+
+
+multiply = mul
 
 
 def maximum(a: Operand, b: Operand) -> Tensor:
@@ -307,10 +355,26 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - the op's name
     return Abs.apply(a)
 
 
-def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Operand = None, max: Operand = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the bounds may be numbers or tensors (which then get
+    gradients too, as in PyTorch).  Reference: ``torch.clamp``."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
-    return Clamp.apply(a, min, max)
+    for bound in (min, max):
+        if bound is not None:
+            _check_broadcast("clamp", input, bound)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min: Operand) -> Tensor:  # noqa: A002
+    return clamp(input, min, None)
+
+
+def clamp_max(input: Tensor, max: Operand) -> Tensor:  # noqa: A002
+    return clamp(input, None, max)
 
 
 def relu(a: Tensor) -> Tensor:

@@ -36,7 +36,11 @@ class MatMul(Function):
         return ga, gb
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy's (and PyTorch's) rules for vectors and batch dims.
+
+    Reference: ``torch.matmul``."""
+    a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: scalars are not matrices, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
@@ -53,3 +57,47 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast"
         ) from None
     return MatMul.apply(a, b)
+
+
+def _check_ndim(op: str, t: Tensor, ndim: int, name: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if t.ndim != ndim:
+        raise ValueError(f"{op}: {name} must have {ndim} dims, got shape {t.shape}")
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix product of two matrices (no broadcasting).  Reference: ``torch.mm``."""
+    _check_ndim("mm", input, 2, "input")
+    _check_ndim("mm", mat2, 2, "mat2")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product, (b, n, m) @ (b, m, p).  Reference: ``torch.bmm``."""
+    _check_ndim("bmm", input, 3, "input")
+    _check_ndim("bmm", mat2, 3, "mat2")
+    if input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix times vector.  Reference: ``torch.mv``."""
+    _check_ndim("mv", input, 2, "input")
+    _check_ndim("mv", vec, 1, "vec")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two vectors.  Reference: ``torch.dot``."""
+    _check_ndim("dot", input, 1, "input")
+    _check_ndim("dot", other, 1, "other")
+    return matmul(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product: out[i, j] = input[i] · vec2[j].  Reference: ``torch.outer``."""
+    _check_ndim("outer", input, 1, "input")
+    _check_ndim("outer", vec2, 1, "vec2")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)

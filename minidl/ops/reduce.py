@@ -1,88 +1,325 @@
-"""Reductions: sum and max are primitives; mean and min are built from them."""
+"""Reductions over dims: sum and amax are primitives; the rest are built from them.
+
+PyTorch's spelling is ``x.sum(dim=1, keepdim=True)``; NumPy's ``axis=`` and ``keepdims=``
+are accepted as aliases, as PyTorch accepts them. ``dim=None`` (or an empty tuple, as
+PyTorch's ``sum`` reads it) reduces every dim. A 0-d tensor has one dim to reduce: dim 0
+or -1, as in PyTorch.
+"""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import mul, neg
+from .elementwise import exp, log, mul, neg, sqrt, sub
 
-Axis = int | tuple[int, ...] | None
+Dims = int | tuple[int, ...] | list[int] | None
 
 
-def _normalize_axis(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
-    if axis is None:
+def resolve_dims(op: str, ndim: int, dim: Dims, axis: Dims = None) -> tuple[int, ...]:
+    """The dims to reduce as sorted non-negative ints; ``axis`` is NumPy's name for ``dim``."""
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError(f"{op}: give dim or its alias axis, not both")
+        dim = axis
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    for a in axes:
-        if not -ndim <= a < (ndim or 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dims")
-    return tuple(sorted(a % (ndim or 1) for a in axes))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    span = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -span <= d < span:
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+                f"(expected {-span}..{span - 1})"
+            )
+    out = sorted({d % span for d in dims})
+    if len(out) != len(dims):
+        raise ValueError(f"{op}: dim {dim} names a dim twice")
+    return tuple(d for d in out if d < ndim)
 
 
-def _expand_like(g: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
-    """Broadcast a reduced gradient back over the reduced axes."""
+def resolve_keepdim(op: str, keepdim: bool, keepdims: bool | None) -> bool:
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+def expand_back(g: Any, dims: tuple[int, ...], keepdim: bool, shape: tuple[int, ...]) -> Any:
+    """Broadcast a reduced gradient back over the reduced dims."""
     xp = backend.array_module(g)
-    if not keepdims:
-        g = xp.expand_dims(g, axes)
+    if not keepdim:
+        g = xp.expand_dims(g, dims)
     return xp.broadcast_to(g, shape)
 
 
 class Sum(Function):
     @staticmethod
-    def forward(ctx, a, axes, keepdims):
-        ctx.shape, ctx.axes, ctx.keepdims = a.shape, axes, keepdims
-        return a.sum(axis=axes, keepdims=keepdims)
+    def forward(ctx, a, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        return a.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_like(g, ctx.axes, ctx.keepdims, ctx.shape), None, None
+        return expand_back(g, ctx.dims, ctx.keepdim, ctx.shape), None, None
 
 
-class Max(Function):
-    """Max over axes; tied maxima share the gradient equally (PyTorch's ``amax``)."""
+class Amax(Function):
+    """Max over dims; tied maxima share the gradient equally (PyTorch's ``amax``)."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdims):
-        out = a.max(axis=axes, keepdims=True)
+    def forward(ctx, a, dims, keepdim):
+        out = a.max(axis=dims, keepdims=True)
         ctx.save_for_backward(a, out)
-        ctx.axes, ctx.keepdims = axes, keepdims
-        return out if keepdims else out.squeeze(axis=axes)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return out if keepdim else out.squeeze(axis=dims)
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
         winners = a == out
-        share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return _expand_like(g, ctx.axes, ctx.keepdims, a.shape) * share, None, None
+        share = winners / winners.sum(axis=ctx.dims, keepdims=True)
+        return expand_back(g, ctx.dims, ctx.keepdim, a.shape) * share, None, None
 
 
-def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (all axes when None)."""
-    return Sum.apply(a, _normalize_axis("sum", axis, a.ndim), keepdims)
+class Prod(Function):
+    """p = Π x_i; ∂p/∂x_i = Π_{j≠i} x_j, from exclusive cumulative products on both sides
+    (so a zero among the x_j needs no division by it)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.save_for_backward(a)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return a.prod(axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        xp, d = backend.array_module(a), ctx.dim
+        if d is None:  # every value: flatten, then reshape back
+            return (_prod_grad(xp, a.reshape(-1), 0) * g).reshape(a.shape), None, None
+        return _prod_grad(xp, a, d) * expand_back(g, (d,), ctx.keepdim, a.shape), None, None
 
 
-def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    axes = _normalize_axis("mean", axis, a.ndim)
+def _prod_grad(xp: Any, a: Any, d: int) -> Any:
+    ones = xp.ones_like(xp.take(a, [0], axis=d))
+    left = xp.cumprod(xp.concatenate([ones, xp.take(a, range(a.shape[d] - 1), axis=d)], d), d)
+    flipped = xp.flip(a, d)
+    right = xp.cumprod(
+        xp.concatenate([ones, xp.take(flipped, range(a.shape[d] - 1), axis=d)], d), d
+    )
+    return left * xp.flip(right, d)
+
+
+def _reduced_count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
     count = 1
-    for ax in axes:
-        count *= a.shape[ax]
-    return mul(sum(a, axes, keepdims), 1.0 / count)
+    for d in dims:
+        count *= shape[d]
+    return count
 
 
-def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    if a.size == 0:
-        raise ValueError(f"max: cannot reduce an empty tensor of shape {a.shape}")
-    return Max.apply(a, _normalize_axis("max", axis, a.ndim), keepdims)
+def sum(  # noqa: A001 - PyTorch's name
+    input: Tensor,
+    dim: Dims = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Sum over ``dim`` (every dim when None).  Reference: ``torch.sum``."""
+    dims = resolve_dims("sum", input.ndim, dim, axis)
+    out = Sum.apply(input, dims, resolve_keepdim("sum", keepdim, keepdims))
+    return out if dtype is None else out.to(dtype)
 
 
-def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    axes = _normalize_axis("min", axis, a.ndim)  # errors name min, not the max it is built on
-    return neg(max(neg(a), axes, keepdims))
+def mean(
+    input: Tensor,
+    dim: Dims = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Mean over ``dim`` (every dim when None); an empty reduction gives NaN, as PyTorch.
+
+    Reference: ``torch.mean``."""
+    if input.dtype.kind not in "fc" and dtype is None:
+        raise TypeError(f"mean: needs a floating tensor, got dtype {input.dtype}; use dtype=")
+    dims = resolve_dims("mean", input.ndim, dim, axis)
+    keep = resolve_keepdim("mean", keepdim, keepdims)
+    total = sum(input if dtype is None else input.to(dtype), dims, keep)
+    count = _reduced_count(input.shape, dims)
+    return mul(total, 1.0 / count) if count else mul(total, float("nan"))
 
 
-def argmax(a: Tensor, axis: int | None = None) -> Tensor:
-    """Index of the first maximum (no gradient)."""
-    return Tensor(a.data.argmax(axis=axis))
+def _check_nonempty(op: str, a: Tensor, dims: tuple[int, ...]) -> None:
+    if builtins.any(a.shape[d] == 0 for d in dims) or (a.data.size == 0 and not dims and a.ndim):
+        raise IndexError(
+            f"{op}: cannot reduce over an empty dim of a tensor of shape {a.shape} "
+            f"(the maximum of nothing is undefined)"
+        )
+
+
+def amax(
+    input: Tensor,
+    dim: Dims = (),
+    keepdim: bool = False,
+    *,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Max over ``dim`` (every dim by default); ties share the gradient.  ``torch.amax``."""
+    dims = resolve_dims("amax", input.ndim, dim, axis)
+    _check_nonempty("amax", input, dims)
+    return Amax.apply(input, dims, resolve_keepdim("amax", keepdim, keepdims))
+
+
+def amin(
+    input: Tensor,
+    dim: Dims = (),
+    keepdim: bool = False,
+    *,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Min over ``dim``; ties share the gradient.  ``torch.amin``."""
+    dims = resolve_dims("amin", input.ndim, dim, axis)
+    _check_nonempty("amin", input, dims)
+    return neg(Amax.apply(neg(input), dims, resolve_keepdim("amin", keepdim, keepdims)))
+
+
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """Product over one dim (every value when None).  Reference: ``torch.prod``."""
+    if dim is not None:
+        (dim,) = resolve_dims("prod", input.ndim, dim) or (None,)
+    out = Prod.apply(input, dim, keepdim if dim is not None else False)
+    return out if dtype is None else out.to(dtype)
+
+
+def var(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Σ (x - mean)² / (n - correction); correction 1 (Bessel's) unless ``unbiased=False``.
+
+    Reference: ``torch.var``."""
+    if isinstance(dim, bool):  # the old overload var(input, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: give unbiased or correction, not both")
+    c = correction if correction is not None else (0 if unbiased is False else 1)
+    dims = resolve_dims("var", input.ndim, dim, axis)
+    keep = resolve_keepdim("var", keepdim, keepdims)
+    centred = sub(input, mean(input, dims, True))
+    n = _reduced_count(input.shape, dims)
+    squares = sum(mul(centred, centred), dims, keep)
+    return mul(squares, 1.0 / (n - c) if n - c > 0 else float("inf"))
+
+
+def std(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    axis: Dims = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Square root of `var`.  Reference: ``torch.std``."""
+    return sqrt(
+        var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    )
+
+
+def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
+    """log Σ exp(x) over ``dim``, computed as m + log Σ exp(x - m) with m the (constant) max,
+    so exp never overflows.  Reference: ``torch.logsumexp``."""
+    dims = resolve_dims("logsumexp", input.ndim, dim)
+    xp = backend.array_module(input.data)
+    if input.data.size == 0:
+        m = xp.zeros(tuple(1 if d in dims else n for d, n in enumerate(input.shape)), input.dtype)
+    else:
+        m = input.data.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf): nothing to shift by
+    out = log(sum(exp(sub(input, m)), dims, True)) + m
+    return (
+        out if keepdim else out.reshape(tuple(n for d, n in enumerate(out.shape) if d not in dims))
+    )
+
+
+def norm(
+    input: Tensor,
+    p: float | str | None = "fro",
+    dim: Dims = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
+    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` ("fro" and None mean p = 2); p = inf is the
+    largest |x|.  Reference: ``torch.norm`` / ``torch.linalg.vector_norm``."""
+    from .elementwise import abs as abs_
+    from .elementwise import pow as pow_
+
+    if p in ("fro", None):
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported (only 'fro' and numbers)")
+    x = input if dtype is None else input.to(dtype)
+    dims = resolve_dims("norm", x.ndim, dim)
+    if p == float("inf"):
+        return amax(abs_(x), dims, keepdim)
+    if p == 0:
+        return sum((x != 0).to(x.dtype), dims, keepdim)
+    if p == 2:
+        return _Norm2.apply(x, dims, keepdim)
+    return pow_(sum(pow_(abs_(x), p), dims, keepdim), 1.0 / p)
+
+
+class _Norm2(Function):
+    """||x||₂; the gradient x / ||x|| is taken as 0 where ||x|| = 0 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = backend.array_module(x)
+        n = xp.sqrt((x * x).sum(axis=dims, keepdims=True))
+        ctx.save_for_backward(x, n)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return n if keepdim else n.squeeze(axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        xp = backend.array_module(x)
+        safe = xp.where(n == 0, 1, n)
+        scale = xp.where(n == 0, 0, 1 / safe)
+        return expand_back(g, ctx.dims, ctx.keepdim, x.shape) * x * scale, None, None
+
+
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether every value is true (non-zero) over ``dim``; no gradient."""
+    dims = resolve_dims("all", input.ndim, dim)
+    return Tensor(input.data.astype(bool).all(axis=dims, keepdims=keepdim))
+
+
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether some value is true (non-zero) over ``dim``; no gradient."""
+    dims = resolve_dims("any", input.ndim, dim)
+    return Tensor(input.data.astype(bool).any(axis=dims, keepdims=keepdim))
+
+
+def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:
+    """How many values are non-zero over ``dim``; no gradient."""
+    dims = resolve_dims("count_nonzero", input.ndim, dim)
+    return Tensor((input.data != 0).sum(axis=dims).astype("int64"))

@@ -260,12 +260,12 @@ def test_reshape_to_a_wrong_size_names_both_shapes(target):
 
 
 def test_concat_mismatch_names_tensor_and_shapes():
-    with pytest.raises(ValueError, match=r"concat: tensor 1 has shape \(2, 4\) but tensor 0 has"):
-        md.concat([md.ones(2, 3), md.ones(2, 4)], axis=0)
-    with pytest.raises(ValueError, match="concat: axis 2 is out of range for shape"):
+    with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\) but tensor 0 has"):
+        md.cat([md.ones(2, 3), md.ones(2, 4)], dim=0)
+    with pytest.raises(IndexError, match="cat: dim 2 is out of range for a tensor with 2 dims"):
         md.concat([md.ones(2, 3), md.ones(2, 3)], axis=2)
-    with pytest.raises(ValueError, match="concat: expected at least one tensor"):
-        md.concat([])
+    with pytest.raises(ValueError, match="cat: expected at least one tensor"):
+        md.cat([])
 
 
 def test_stack_needs_one_shape():

@@ -1,0 +1,194 @@
+"""The everyday PyTorch vocabulary: reductions with dims, selection by index, joining and
+splitting, shape helpers, masks, running sums and the pointwise math table.
+
+Each case is called the same way in both libraries (``fn(lib, *tensors)``), on float64
+inputs away from kinks and ties; the test compares the forward with PyTorch's, the gradient
+of <out, v> for a random cotangent v with PyTorch's, and runs ``md.gradcheck``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import minidl as md
+
+RNG = np.random.default_rng(0)
+
+
+def distinct(*shape: int) -> np.ndarray:
+    """Values at least 0.1 apart (no ties for max/sort/median), shuffled."""
+    n = int(np.prod(shape))
+    return (0.1 * RNG.permutation(n) - 0.05 * n + RNG.uniform(0, 0.01, n)).reshape(shape)
+
+
+def positive(*shape: int) -> np.ndarray:
+    return RNG.uniform(0.5, 2.0, shape)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape)
+
+
+def unit(*shape: int) -> np.ndarray:
+    return RNG.uniform(-0.8, 0.8, shape)
+
+
+def first(out):
+    """The values of a (values, indices) result; the output itself otherwise."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+# name, inputs, fn(lib, *tensors) -> output
+CASES: list[tuple[str, list[np.ndarray], Callable]] = [
+    ("sum_dim_keepdim", [normal(3, 4, 2)], lambda L, x: x.sum(dim=1, keepdim=True)),
+    ("sum_dims_tuple", [normal(3, 4, 2)], lambda L, x: L.sum(x, (0, 2))),
+    ("mean_dim", [normal(3, 4)], lambda L, x: x.mean(dim=0, keepdim=True)),
+    ("max_dim", [distinct(3, 4)], lambda L, x: x.max(1)),
+    ("max_dim_keepdim", [distinct(3, 4, 2)], lambda L, x: L.max(x, dim=-1, keepdim=True)),
+    ("min_dim", [distinct(3, 4)], lambda L, x: x.min(0)),
+    ("max_all", [distinct(3, 4)], lambda L, x: x.max()),
+    ("max_other", [distinct(3, 4), distinct(3, 4)], lambda L, x, y: L.max(x, y)),
+    ("amax", [distinct(3, 4, 2)], lambda L, x: x.amax((0, 2))),
+    ("prod", [positive(3, 4)], lambda L, x: x.prod(1)),
+    ("prod_with_zero", [np.array([[0.0, 2.0, 3.0], [1.5, 0.5, 2.0]])], lambda L, x: x.prod(1)),
+    ("prod_all", [positive(2, 3)], lambda L, x: x.prod()),
+    ("var", [normal(4, 5)], lambda L, x: x.var(1)),
+    ("var_correction0", [normal(4, 5)], lambda L, x: L.var(x, dim=0, correction=0)),
+    ("std_unbiased_false", [normal(4, 5)], lambda L, x: x.std(1, unbiased=False, keepdim=True)),
+    ("std_all", [normal(4, 5)], lambda L, x: x.std()),
+    ("logsumexp", [normal(3, 4)], lambda L, x: L.logsumexp(x, 1)),
+    ("logsumexp_big", [normal(3, 4) * 300], lambda L, x: L.logsumexp(x, dim=0, keepdim=True)),
+    ("norm", [normal(3, 4)], lambda L, x: x.norm()),
+    ("norm_dim_p1", [unit(3, 4) + 1.0], lambda L, x: L.norm(x, 1, 1)),
+    ("norm_p3", [positive(3, 4)], lambda L, x: x.norm(3, dim=0, keepdim=True)),
+    ("cumsum", [normal(3, 4)], lambda L, x: x.cumsum(1)),
+    ("cumsum_dim0", [normal(3, 4)], lambda L, x: L.cumsum(x, dim=0)),
+    ("cumprod", [positive(3, 4)], lambda L, x: x.cumprod(1)),
+    ("sort", [distinct(3, 5)], lambda L, x: x.sort(1)),
+    ("sort_descending", [distinct(3, 5)], lambda L, x: L.sort(x, dim=0, descending=True)),
+    ("topk", [distinct(3, 6)], lambda L, x: x.topk(2)),
+    ("topk_smallest", [distinct(4, 3)], lambda L, x: L.topk(x, 2, dim=0, largest=False)),
+    ("kthvalue", [distinct(3, 5)], lambda L, x: x.kthvalue(2, 1)),
+    ("median_dim", [distinct(3, 5)], lambda L, x: x.median(1)),
+    ("median_even", [distinct(3, 4)], lambda L, x: x.median(dim=1, keepdim=True)),
+    ("median_all", [distinct(3, 4)], lambda L, x: x.median()),
+    ("gather", [normal(3, 4)], lambda L, x: x.gather(1, _idx(L, [[0, 0], [3, 1], [2, 2]]))),
+    ("gather_dim0", [normal(3, 4)], lambda L, x: L.gather(x, 0, _idx(L, [[2, 0, 1, 1]]))),
+    ("index_select", [normal(3, 4)], lambda L, x: x.index_select(1, _idx(L, [3, 0, 3]))),
+    (
+        "take_along_dim",
+        [normal(3, 4)],
+        lambda L, x: L.take_along_dim(x, _idx(L, [[1], [0], [3]]), 1),
+    ),
+    ("cat", [normal(2, 3), normal(4, 3)], lambda L, x, y: L.cat([x, y], dim=0)),
+    ("cat_dim1", [normal(2, 3), normal(2, 1)], lambda L, x, y: L.cat((x, y), 1)),
+    ("stack", [normal(2, 3), normal(2, 3)], lambda L, x, y: L.stack([x, y], dim=1)),
+    ("hstack", [normal(2, 3), normal(2, 2)], lambda L, x, y: L.hstack([x, y])),
+    ("vstack", [normal(3), normal(3)], lambda L, x, y: L.vstack([x, y])),
+    ("split", [normal(5, 2)], lambda L, x: x.split(2)),
+    ("split_sections", [normal(2, 6)], lambda L, x: L.split(x, [1, 2, 3], dim=1)),
+    ("chunk", [normal(7, 2)], lambda L, x: x.chunk(3)),
+    ("tensor_split", [normal(7, 2)], lambda L, x: L.tensor_split(x, 3)),
+    ("unbind", [normal(3, 2)], lambda L, x: x.unbind(1)),
+    ("flatten_range", [normal(2, 3, 4, 2)], lambda L, x: x.flatten(1, 2)),
+    ("unflatten", [normal(2, 12)], lambda L, x: x.unflatten(1, (3, 4))),
+    ("squeeze_tuple", [normal(1, 3, 1, 2)], lambda L, x: x.squeeze((0, 2))),
+    ("transpose", [normal(2, 3, 4)], lambda L, x: x.transpose(0, 2)),
+    ("t", [normal(2, 3)], lambda L, x: x.t()),
+    ("mT", [normal(2, 3, 4)], lambda L, x: x.mT),
+    ("movedim", [normal(2, 3, 4)], lambda L, x: L.movedim(x, 0, -1)),
+    ("permute", [normal(2, 3, 4)], lambda L, x: x.permute(2, 0, 1)),
+    ("expand_minus_one", [normal(3, 1)], lambda L, x: x.expand(2, -1, 4)),
+    ("repeat", [normal(2, 3)], lambda L, x: x.repeat(2, 1, 3)),
+    ("tile", [normal(2, 3)], lambda L, x: L.tile(x, (2,))),
+    ("flip", [normal(2, 3, 4)], lambda L, x: x.flip((0, 2))),
+    ("roll", [normal(3, 4)], lambda L, x: x.roll(1, 1)),
+    ("roll_flat", [normal(3, 4)], lambda L, x: L.roll(x, -5)),
+    ("narrow", [normal(5, 3)], lambda L, x: x.narrow(0, 1, 3)),
+    ("tril", [normal(4, 3)], lambda L, x: x.tril()),
+    ("triu_offset", [normal(3, 4)], lambda L, x: L.triu(x, 1)),
+    ("clone", [normal(2, 3)], lambda L, x: x.clone() * 2),
+    ("masked_fill", [normal(3, 4)], lambda L, x: x.masked_fill(x > 0, -1.5)),
+    ("masked_select", [normal(3, 4)], lambda L, x: L.masked_select(x, x > 0.2)),
+    ("where", [normal(3, 4), normal(3, 4)], lambda L, x, y: L.where(x > y, x, y * 2)),
+    (
+        "clamp_tensor_bounds",
+        [normal(3, 4), normal(3, 4) - 0.5, normal(3, 4) + 0.5],
+        lambda L, x, lo, hi: L.clamp(x, lo, hi),
+    ),
+    ("clamp_max_only_tensor", [normal(3, 4), normal(1, 4)], lambda L, x, hi: x.clamp(max=hi)),
+    ("add_alpha", [normal(3), normal(3)], lambda L, x, y: L.add(x, y, alpha=0.5)),
+    ("sub_alpha", [normal(3), normal(3)], lambda L, x, y: x.sub(y, alpha=2)),
+    ("mm", [normal(2, 3), normal(3, 4)], lambda L, x, y: L.mm(x, y)),
+    ("bmm", [normal(2, 2, 3), normal(2, 3, 4)], lambda L, x, y: L.bmm(x, y)),
+    ("mv", [normal(2, 3), normal(3)], lambda L, x, y: x.mv(y)),
+    ("dot", [normal(3), normal(3)], lambda L, x, y: L.dot(x, y)),
+    ("outer", [normal(3), normal(2)], lambda L, x, y: L.outer(x, y)),
+    ("square", [normal(3, 2)], lambda L, x: x.square()),
+    ("log1p", [positive(3)], lambda L, x: L.log1p(x)),
+    ("expm1", [normal(3)], lambda L, x: x.expm1()),
+    ("log2", [positive(3)], lambda L, x: x.log2()),
+    ("log10", [positive(3)], lambda L, x: L.log10(x)),
+    ("sin", [normal(3)], lambda L, x: x.sin()),
+    ("cos", [normal(3)], lambda L, x: L.cos(x)),
+    ("tan", [unit(3)], lambda L, x: x.tan()),
+    ("asin", [unit(3)], lambda L, x: x.asin()),
+    ("acos", [unit(3)], lambda L, x: x.acos()),
+    ("atan", [normal(3)], lambda L, x: x.atan()),
+    ("sinh", [normal(3)], lambda L, x: x.sinh()),
+    ("cosh", [normal(3)], lambda L, x: x.cosh()),
+    ("rsqrt", [positive(3)], lambda L, x: x.rsqrt()),
+    ("reciprocal", [positive(3)], lambda L, x: x.reciprocal()),
+    ("frac", [unit(3) + 2.3], lambda L, x: x.frac()),
+    ("floor_has_zero_grad", [unit(3) + 0.3], lambda L, x: x.floor() + x),
+    ("round_decimals", [unit(4) + 0.013], lambda L, x: L.round(x, decimals=1) * x),
+]
+
+
+def _idx(L, values):
+    return L.tensor(values) if L is md else L.tensor(values, dtype=L.int64)
+
+
+def _torch_inputs(torch, arrays):
+    return [torch.tensor(a, requires_grad=True) for a in arrays]
+
+
+def _outputs(out) -> list:
+    return [o for o in (out if isinstance(out, tuple) else (out,))]
+
+
+@pytest.mark.parametrize("name,arrays,fn", CASES, ids=[c[0] for c in CASES])
+def test_matches_torch(name, arrays, fn, torch):
+    ours = [md.tensor(a, requires_grad=True) for a in arrays]
+    theirs = _torch_inputs(torch, arrays)
+    out_md, out_t = _outputs(fn(md, *ours)), _outputs(fn(torch, *theirs))
+    assert len(out_md) == len(out_t)
+    total_md, total_t = 0.0, 0.0
+    for a, b in zip(out_md, out_t):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+        assert a.dtype == np.dtype(str(b.dtype).replace("torch.", ""))
+        if b.dtype.is_floating_point:
+            v = RNG.standard_normal(b.shape)
+            total_md = total_md + (a * md.tensor(v)).sum()
+            total_t = total_t + (b * torch.tensor(v)).sum()
+    total_md.backward()
+    total_t.backward()
+    for a, b in zip(ours, theirs):
+        want = np.zeros(a.shape) if b.grad is None else b.grad.numpy()
+        got = np.zeros(a.shape) if a.grad is None else a.grad
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+GRADCHECKED = [c for c in CASES if not c[0].startswith(("floor", "round"))]
+
+
+@pytest.mark.parametrize("name,arrays,fn", GRADCHECKED, ids=[c[0] for c in GRADCHECKED])
+def test_gradcheck(name, arrays, fn):
+    def scalar(*ts):
+        outs = [o for o in _outputs(fn(md, *ts)) if o.dtype.kind == "f"]
+        return sum(((o * o).sum() for o in outs), md.tensor(0.0, dtype=md.float64))
+
+    md.gradcheck(scalar, [md.tensor(a, requires_grad=True) for a in arrays])
