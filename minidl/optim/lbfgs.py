@@ -193,7 +193,7 @@ class LBFGS(Optimizer):
     def _flat_grad(self) -> Any:
         xp = backend.array_module(self._plist[0].data)
         parts = [
-            xp.zeros(p.size, p.dtype) if p.grad is None else p.grad.reshape(-1) for p in self._plist
+            xp.zeros(p.numel(), p.dtype) if p.grad is None else p.grad.reshape(-1) for p in self._plist
         ]
         return xp.concatenate(parts)
 
@@ -204,8 +204,8 @@ class LBFGS(Optimizer):
     def _set_params(self, flat: Any) -> None:
         offset = 0
         for p in self._plist:
-            p.data[...] = flat[offset : offset + p.size].reshape(p.shape)
-            offset += p.size
+            p.data[...] = flat[offset : offset + p.numel()].reshape(p.shape)
+            offset += p.numel()
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[float, Any]:
         with enable_grad():
