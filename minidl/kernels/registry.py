@@ -76,7 +76,26 @@ KERNELS: dict[str, dict[str, str]] = {
         "reference": "minidl.kernels.winograd.reference",
         "cpu": "minidl.kernels.winograd.fused",
     },
+    # depthwise conv2d (groups == C_in), any geometry, without cols
+    "conv2d_depthwise": {
+        "reference": "minidl.kernels.depthwise.reference",
+        "cpu": "minidl.kernels.depthwise.cpu",
+    },
+    "conv2d_depthwise_weight_grad": {
+        "reference": "minidl.kernels.depthwise.reference",
+        "cpu": "minidl.kernels.depthwise.cpu",
+    },
+    "conv2d_depthwise_input_grad": {
+        "reference": "minidl.kernels.depthwise.reference",
+        "cpu": "minidl.kernels.depthwise.cpu",
+    },
     "max_pool2d": {
+        "reference": "minidl.kernels.pool.reference",
+        "cpu": "minidl.kernels.pool.cpu",
+        "gpu": "minidl.kernels.pool.gpu",
+    },
+    # max_pool2d's backward: a summing scatter (max_unpool2d writes each value once instead)
+    "max_pool2d_backward": {
         "reference": "minidl.kernels.pool.reference",
         "cpu": "minidl.kernels.pool.cpu",
         "gpu": "minidl.kernels.pool.gpu",

@@ -1,8 +1,10 @@
-"""Lab specs for the pooling family (``minidl/kernels/pool/``): ``max_pool2d`` and
-``max_unpool2d``.
+"""Lab specs for the pooling family (``minidl/kernels/pool/``): ``max_pool2d``,
+``max_pool2d_backward`` and ``max_unpool2d``.
 
-Each geometry is (x_shape, (KH, KW, SH, SW, PH, PW)). Values are drawn from {0, 1, 2} in
-most cases so that ties are everywhere: the first maximum must win, exactly as PyTorch.
+Each geometry is (x_shape, (KH, KW, SH, SW, PH, PW)) or, with dilation and ceil_mode,
+(x_shape, (KH, KW, SH, SW, PH, PW, DH, DW, ceil_mode)): the kernels get those extra arguments
+only where a case uses them, as the ops pass them. Values are drawn from {0, 1, 2} in most
+cases so that ties are everywhere: the first maximum must win, exactly as PyTorch.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ GEOMETRIES = {
     "stride > kernel (pixels skipped)": ((1, 2, 11, 10), (2, 2, 3, 4, 0, 0)),
     "overlapping windows (stride < kernel)": ((2, 2, 7, 7), (3, 3, 1, 1, 1, 1)),
     "window as large as the input": ((1, 3, 4, 5), (4, 5, 1, 1, 0, 0)),
+    "dilation 2 (taps skip pixels), padding": ((2, 2, 9, 8), (3, 3, 1, 1, 1, 1, 2, 2, False)),
+    "dilation (1, 3), stride 2": ((1, 3, 7, 11), (2, 3, 2, 2, 1, 1, 1, 3, False)),
+    "ceil_mode: 2x2 windows past an odd edge": ((2, 2, 7, 9), (2, 2, 2, 2, 0, 0, 1, 1, True)),
+    "ceil_mode with padding, stride 3": ((1, 2, 8, 7), (3, 3, 3, 3, 1, 1, 1, 1, True)),
+    "ceil_mode and dilation together": ((2, 2, 8, 9), (3, 2, 2, 3, 1, 1, 2, 2, True)),
 }
+
+# A dilated window may hold no real pixel: -inf, and an offset outside the plane (PyTorch's).
+EMPTY_WINDOW = ((1, 2, 2, 3), (2, 2, 1, 1, 1, 1, 3, 3, False))
 
 
 def _ties(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
@@ -51,44 +61,92 @@ def _all_minus_inf(rng, shape, dtype=np.float64):  # nothing beats -inf: the fir
 MAX_POOL_CASES = (
     *(_pool_case(name, *g) for name, g in GEOMETRIES.items()),
     _pool_case("all values negative, with padding", (2, 2, 6, 5), (3, 3, 2, 2, 1, 1), _negative),
+    _pool_case(
+        "all negative, dilated, ceil_mode",
+        (2, 2, 7, 6),
+        (3, 3, 2, 2, 1, 1, 2, 2, True),
+        _negative,
+    ),
     _pool_case("NaN propagates", (2, 2, 7, 6), (3, 3, 2, 2, 1, 1), _with_nans),
+    _pool_case(
+        "NaN propagates, dilated", (2, 2, 7, 6), (3, 3, 2, 1, 1, 1, 2, 2, False), _with_nans
+    ),
     _pool_case("all -inf: the first real pixel", (1, 2, 5, 5), (3, 3, 2, 2, 1, 1), _all_minus_inf),
+    _pool_case(
+        "all -inf, dilated: the first real tap",
+        (1, 2, 6, 5),
+        (3, 3, 1, 2, 1, 1, 2, 2, True),
+        _all_minus_inf,
+    ),
+    _pool_case("a dilated window without a real pixel", *EMPTY_WINDOW),
     _pool_case("non-contiguous input", (2, 3, 7, 6), (2, 3, 2, 2, 1, 1), strided=True),
     _pool_case("float32", (2, 3, 9, 8), (3, 3, 2, 2, 1, 1), dtype=np.float32),
+    _pool_case("float32, dilated", (2, 3, 9, 8), (3, 2, 2, 2, 1, 1, 2, 3, False), dtype=np.float32),
 )
 
 
-def _unpool_case(name, x_shape, geometry, extra=(0, 0), dtype=np.float64, strided=False) -> Case:
-    """Unpool what max-pooling produced (overlapping windows repeat indices: they must add)."""
+def _pooled(rng, x_shape, geometry, dtype):
+    """Indices of a max-pool of distinct values (overlapping windows repeat indices)."""
+    x = _ties(rng, x_shape, dtype) + rng.random(x_shape).astype(dtype)
+    return reference.max_pool2d(x, *geometry)
+
+
+def _backward_case(name, x_shape, geometry, dtype=np.float64, strided=False) -> Case:
+    """Send gradients back to what max-pooling picked; repeated indices must add up."""
 
     def make(rng: np.random.Generator) -> Args:
-        x = _ties(rng, x_shape, dtype) + rng.random(x_shape).astype(dtype)
-        _, indices = reference.max_pool2d(x, *geometry)
-        values = rng.standard_normal(indices.shape).astype(dtype)
+        _, indices = _pooled(rng, x_shape, geometry, dtype)
+        dout = rng.standard_normal(indices.shape).astype(dtype)
+        return (noncontiguous(dout) if strided else dout, indices, *x_shape[2:]), {}
+
+    return Case(name, make)
+
+
+def _unpool_case(name, x_shape, geometry, extra=(0, 0), dtype=np.float64, strided=False) -> Case:
+    """Unpool the pooled values themselves: where overlapping windows picked one pixel, its
+    value must come back once (written, not summed)."""
+
+    def make(rng: np.random.Generator) -> Args:
+        out, indices = _pooled(rng, x_shape, geometry, dtype)
         size = (x_shape[2] + extra[0], x_shape[3] + extra[1])
-        return (noncontiguous(values) if strided else values, indices, *size), {}
+        return (noncontiguous(out) if strided else out, indices, *size), {}
 
     return Case(name, make)
 
 
 def _random_indices(rng: np.random.Generator) -> Args:
+    """Different values sent to one place: the last in row-major order must stay."""
     values = rng.standard_normal((2, 3, 4, 5))
     indices = rng.integers(0, 6 * 7, values.shape)  # many repeats, any order
     return (values, indices, 6, 7), {}
 
+
+def _random_gradients(rng: np.random.Generator) -> Args:
+    dout = rng.standard_normal((2, 3, 4, 5))
+    return (dout, rng.integers(0, 6 * 7, dout.shape), 6, 7), {}  # repeats must all add up
+
+
+MAX_POOL_BACKWARD_CASES = (
+    *(_backward_case(name, *g) for name, g in GEOMETRIES.items()),
+    _backward_case("a window without a real pixel sends nothing", *EMPTY_WINDOW),
+    _backward_case("non-contiguous gradient", (2, 3, 8, 6), (3, 3, 2, 2, 1, 1), strided=True),
+    _backward_case("float32", (2, 3, 9, 8), (3, 3, 2, 2, 1, 1), dtype=np.float32),
+    Case("random indices with repeats (they add up)", _random_gradients),
+)
 
 MAX_UNPOOL_CASES = (
     *(_unpool_case(name, *g) for name, g in GEOMETRIES.items()),
     _unpool_case("output larger than the pooled input", (2, 2, 7, 7), (2, 2, 2, 2, 0, 0), (1, 2)),
     _unpool_case("non-contiguous values", (2, 3, 8, 6), (2, 2, 2, 2, 0, 0), strided=True),
     _unpool_case("float32", (2, 3, 9, 8), (3, 3, 2, 2, 1, 1), dtype=np.float32),
-    Case("random indices with repeats (they add up)", _random_indices),
+    Case("different values sent to one place (the last stays)", _random_indices),
 )
 
 
 def _gradcheck(device: str) -> None:
-    """max_pool2d (forward: max_pool2d; backward: max_unpool2d) and max_unpool2d, on
-    distinct values spaced far wider than the finite-difference step (no kinks crossed)."""
+    """max_pool2d (forward: max_pool2d; backward: max_pool2d_backward), with and without
+    dilation and ceil_mode, and max_unpool2d, on distinct values spaced far wider than the
+    finite-difference step (no kinks crossed)."""
     import minidl as md
     import minidl.nn.functional as F
 
@@ -96,16 +154,18 @@ def _gradcheck(device: str) -> None:
     x = md.tensor(rng.permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6) * 0.1, device=device)
     x.requires_grad_(True)
     md.gradcheck(lambda x: F.max_pool2d(x, 3, 2, 1), [x])  # overlapping windows
-    _, indices = F.max_pool2d(x, (3, 2), (2, 1), 1, return_indices=True)
+    md.gradcheck(lambda x: F.max_pool2d(x, (3, 2), (2, 1), 1, (2, 3), ceil_mode=True), [x])
+    # Windows that do not overlap: no index repeats, so the gather is the exact adjoint.
+    _, indices = F.max_pool2d(x, (3, 2), (3, 2), 1, return_indices=True)
     v = md.tensor(rng.standard_normal(indices.shape), requires_grad=True, device=device)
-    md.gradcheck(lambda v: F.max_unpool2d(v, indices, (3, 2), (2, 1), 1, output_size=(7, 6)), [v])
+    md.gradcheck(lambda v: F.max_unpool2d(v, indices, (3, 2), (3, 2), 1, output_size=(7, 6)), [v])
 
 
 def _bench_pool(rng: np.random.Generator) -> Args:
     return (rng.standard_normal((4, 16, 184, 184)).astype(np.float32), 2, 2, 2, 2, 0, 0), {}
 
 
-def _bench_unpool(rng: np.random.Generator) -> Args:
+def _bench_scatter(rng: np.random.Generator) -> Args:
     x = rng.standard_normal((4, 16, 184, 184)).astype(np.float32)
     out, indices = reference.max_pool2d(x, 2, 2, 2, 2, 0, 0)
     return (out, indices, 184, 184), {}
@@ -121,13 +181,22 @@ SPECS = {
         ops="max_pool2d, max_unpool2d",
         bench=Case("x (4, 16, 184, 184), 2x2, stride 2", _bench_pool),
     ),
+    "max_pool2d_backward": KernelSpec(
+        kernel="max_pool2d_backward",
+        outputs=("dx",),
+        exact=(False,),  # repeated indices add up, in any order
+        cases=MAX_POOL_BACKWARD_CASES,
+        gradcheck=_gradcheck,
+        ops="max_pool2d, max_unpool2d",
+        bench=Case("dout (4, 16, 92, 92) into (184, 184)", _bench_scatter),
+    ),
     "max_unpool2d": KernelSpec(
         kernel="max_unpool2d",
         outputs=("out",),
-        exact=(False,),  # repeated indices add up, in any order
+        exact=(True,),  # values are copied, not computed
         cases=MAX_UNPOOL_CASES,
         gradcheck=_gradcheck,
         ops="max_pool2d, max_unpool2d",
-        bench=Case("x (4, 16, 92, 92) into (184, 184)", _bench_unpool),
+        bench=Case("x (4, 16, 92, 92) into (184, 184)", _bench_scatter),
     ),
 }

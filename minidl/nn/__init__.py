@@ -1,22 +1,69 @@
 """Layers, containers and losses (``import minidl.nn as nn``)."""
 
 from . import functional, init
-from .conv import Conv2d, ConvTranspose2d
-from .layers import (
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
-    Dropout,
-    Flatten,
-    Identity,
-    Linear,
-    ModuleList,
-    MSELoss,
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
     ReLU,
-    Sequential,
+    ReLU6,
+    RReLU,
     Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
-from .metric import TripletMarginLoss
+from .conv import Conv2d, ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
+from .layers import Dropout, Flatten, Identity, Linear, ModuleList, Sequential
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
+from .metric import TripletMarginLoss, TripletMarginWithDistanceLoss
 from .module import Module, Parameter
-from .norm import BatchNorm2d
-from .pooling import AvgPool2d, MaxPool2d, MaxUnpool2d, Upsample
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .sparse import Embedding
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    MaxPool2d,
+    MaxUnpool2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)

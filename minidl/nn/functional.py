@@ -5,43 +5,97 @@ from __future__ import annotations
 
 from .. import random
 from ..ops import (  # noqa: F401  (re-exported)
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    log_softmax,
     matmul,
-    mse_loss,
     mul,
-    nll_loss,
     pad,
-    relu,
     sigmoid,
-    softmax,
     tanh,
     transpose,
 )
+from ..ops.activation import (  # noqa: F401  (re-exported)
+    celu,
+    elu,
+    gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    rrelu,
+    selu,
+    silu,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from ..ops.adaptive_pool import (  # noqa: F401  (re-exported)
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+)
 from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
-from ..ops.metric_loss import (  # noqa: F401  (re-exported)
-    contrastive_loss,
+from ..ops.distance import (  # noqa: F401  (re-exported)
+    cosine_similarity,
     normalize,
     pairwise_distance,
-    triplet_margin_loss,
 )
+from ..ops.loss import (  # noqa: F401  (re-exported)
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    nll_loss,
+)
+from ..ops.margin_loss import (  # noqa: F401  (re-exported)
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
+from ..ops.metric_loss import (  # noqa: F401  (re-exported)
+    contrastive_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from ..ops.layer_norm import group_norm, layer_norm  # noqa: F401  (re-exported)
 from ..ops.norm import batch_norm  # noqa: F401  (re-exported)
+from ..ops.sparse import embedding, one_hot  # noqa: F401  (re-exported)
 from ..ops.pool import (  # noqa: F401  (re-exported)
     avg_pool2d,
     max_pool2d,
     max_pool2d_with_indices,
     max_unpool2d,
 )
+from ..ops.probabilistic_loss import (  # noqa: F401  (re-exported)
+    gaussian_nll_loss,
+    kl_div,
+    poisson_nll_loss,
+)
+from ..ops.regression_loss import (  # noqa: F401  (re-exported)
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
 from ..ops.roi import roi_align, roi_pool  # noqa: F401  (re-exported)
+from ..ops.softmax import log_softmax, softmax, softmin  # noqa: F401  (re-exported)
 from ..ops.style import content_loss, gram_matrix, style_loss, tv_loss  # noqa: F401
 from ..ops.upsample import bed_of_nails, interpolate  # noqa: F401  (re-exported)
 from ..tensor import Tensor
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b.  Shapes: x (*, in), weight (out, in), bias (out,) → y (*, out)."""
+    x = input
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: expected input with {weight.shape[-1]} features (weight is "
@@ -51,11 +105,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout: keep each value with probability 1-p, scaled by 1/(1-p)."""
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: keep each value with probability 1-p, scaled by 1/(1-p) (p = 1 drops
+    everything).  ``inplace`` is accepted and computed out of place (minidl records no
+    in-place ops).  Reference: ``torch.nn.functional.dropout``."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
-        return x
-    keep = (random.uniform_like(x.data) >= p).astype(x.dtype) / (1 - p)
-    return mul(x, keep)
+        return input
+    if p == 1:
+        return mul(input, 0.0)
+    keep = (random.uniform_like(input.data) >= p).astype(input.dtype) / (1 - p)
+    return mul(input, keep)

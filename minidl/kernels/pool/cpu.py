@@ -1,16 +1,19 @@
-"""Max-pooling with indices and max-unpooling as Numba loops; same contract as ``reference.py``.
+"""Max-pooling with indices, its backward and max-unpooling as Numba loops; same contract as
+``reference.py``.
 
 Each (n, c) plane is independent: pooling reads one plane and writes one, so threads split
 the N*C planes and never write to the same place (small inputs run a serial driver: waking
-threads would cost more than it saves). Unpooling's indices point inside the value's own
-plane, so it splits planes too, without atomics.
+threads would cost more than it saves). The scatters' indices point inside the value's own
+plane, so they split planes too, without atomics.
 
 Why this beats a vectorised pooling: every window is scanned once, in cache, with its maximum
 and position kept in registers; the reference instead makes KH*KW passes over whole arrays.
 The comparison is written branch-free (``take = v > best or v is NaN``, then two selects),
 which LLVM compiles to vector blends instead of jumps. The 2x2, stride-2, unpadded windows of
 U-Net-style networks get their own copy of the loop with the four pixels written out: it ran
-4-6x faster than the general loop, which must work out each window's clipped extent.
+4-6x faster than the general loop, which must work out each window's clipped extent. Dilated
+windows get a third loop, so that the other two keep their unit-step inner loops. ceil_mode
+needs no loop of its own: its extra last window is clipped like a padded one.
 """
 
 from __future__ import annotations
@@ -51,6 +54,33 @@ def _max_pool2d_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW):
 
 
 @njit(cache=True)
+def _max_pool2d_plane_dilated(x, out, indices, plane, KH, KW, SH, SW, PH, PW, DH, DW):
+    """The same rule for taps DH x DW apart: only the taps on real pixels are visited."""
+    N, C, H, W = x.shape
+    OH, OW = out.shape[2], out.shape[3]
+    n, c = plane // C, plane % C
+    x_plane, out_plane, idx_plane = x[n, c], out[n, c], indices[n, c]
+    for oh in range(OH):
+        h0 = oh * SH - PH
+        h_end = min(h0 + (KH - 1) * DH + 1, H)
+        h0 += (max(-h0, 0) + DH - 1) // DH * DH  # the first tap at or after row 0
+        for ow in range(OW):
+            w0 = ow * SW - PW
+            w_end = min(w0 + (KW - 1) * DW + 1, W)
+            w0 += (max(-w0, 0) + DW - 1) // DW * DW
+            # A window may hold no real pixel: then -inf and this offset (PyTorch's rule).
+            best, best_at = -np.inf, h0 * W + w0
+            for ih in range(h0, h_end, DH):
+                for iw in range(w0, w_end, DW):
+                    value = x_plane[ih, iw]
+                    take = (value > best) | (value != value)
+                    best = value if take else best
+                    best_at = ih * W + iw if take else best_at
+            out_plane[oh, ow] = best
+            idx_plane[oh, ow] = best_at
+
+
+@njit(cache=True)
 def _max_pool2d_plane_2x2(x, out, indices, plane):
     """The same rule for 2x2 windows, stride 2, no padding: all four pixels are real."""
     N, C, H, W = x.shape
@@ -74,73 +104,103 @@ def _max_pool2d_plane_2x2(x, out, indices, plane):
 
 
 @njit(cache=True)
-def _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW):
-    if KH == 2 and KW == 2 and SH == 2 and SW == 2 and PH == 0 and PW == 0:
+def _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW, DH, DW):
+    # A ceil_mode window past the edge (2*OH > H) would read outside: the general loop clips.
+    whole = 2 * out.shape[2] <= x.shape[2] and 2 * out.shape[3] <= x.shape[3]
+    if DH != 1 or DW != 1:
+        _max_pool2d_plane_dilated(x, out, indices, plane, KH, KW, SH, SW, PH, PW, DH, DW)
+    elif KH == 2 and KW == 2 and SH == 2 and SW == 2 and PH == 0 and PW == 0 and whole:
         _max_pool2d_plane_2x2(x, out, indices, plane)
     else:
         _max_pool2d_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW)
 
 
 @njit(parallel=True, cache=True)
-def _max_pool2d_parallel(x, out, indices, KH, KW, SH, SW, PH, PW):
+def _max_pool2d_parallel(x, out, indices, KH, KW, SH, SW, PH, PW, DH, DW):
     for plane in prange(x.shape[0] * x.shape[1]):
-        _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW)
+        _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW, DH, DW)
 
 
 @njit(cache=True)
-def _max_pool2d_serial(x, out, indices, KH, KW, SH, SW, PH, PW):
+def _max_pool2d_serial(x, out, indices, KH, KW, SH, SW, PH, PW, DH, DW):
     for plane in range(x.shape[0] * x.shape[1]):
-        _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW)
+        _pool_plane(x, out, indices, plane, KH, KW, SH, SW, PH, PW, DH, DW)
 
 
 @njit(cache=True)
-def _max_unpool2d_plane(x, indices, out, plane) -> int:
-    """Zero one output plane and scatter its values; returns how many indices were invalid."""
+def _scatter_plane(x, indices, out, plane, add) -> int:
+    """Zero one output plane and scatter its values into it, adding (``add``) or writing;
+    returns how many indices fell outside the plane (they are skipped)."""
     x_row, idx_row, out_row = x[plane], indices[plane], out[plane]
     out_row[:] = 0  # here rather than np.zeros: the plane is zeroed while it is in cache
     bad = 0
     for j in range(x_row.shape[0]):
         k = idx_row[j]
-        if k < 0 or k >= out_row.shape[0]:  # Numba does not check bounds: skip, then raise
+        if k < 0 or k >= out_row.shape[0]:  # Numba does not check bounds
             bad += 1
-        else:
+        elif add:
             out_row[k] += x_row[j]  # repeated offsets add up
+        else:
+            out_row[k] = x_row[j]  # the last of repeated offsets stays
     return bad
 
 
 @njit(parallel=True, cache=True)
-def _max_unpool2d_parallel(x, indices, out, bad):
+def _scatter_parallel(x, indices, out, bad, add):
     for plane in prange(out.shape[0]):
-        bad[plane] = _max_unpool2d_plane(x, indices, out, plane)
+        bad[plane] = _scatter_plane(x, indices, out, plane, add)
 
 
 @njit(cache=True)
-def _max_unpool2d_serial(x, indices, out, bad):
+def _scatter_serial(x, indices, out, bad, add):
     for plane in range(out.shape[0]):
-        bad[plane] = _max_unpool2d_plane(x, indices, out, plane)
+        bad[plane] = _scatter_plane(x, indices, out, plane, add)
 
 
-def max_pool2d(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int) -> tuple[Any, Any]:
+def max_pool2d(
+    x: Any,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int = 1,
+    DW: int = 1,
+    ceil_mode: bool = False,
+) -> tuple[Any, Any]:
     """Max over each window of ``x`` (N, C, H, W) and its int64 flat offset; see reference."""
     x = np.ascontiguousarray(x)  # one compiled layout; strided input is copied once
     N, C, H, W = x.shape
-    OH, OW = pool_output_size(H, KH, SH, PH), pool_output_size(W, KW, SW, PW)
+    OH = pool_output_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = pool_output_size(W, KW, SW, PW, DW, ceil_mode)
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
     indices = np.empty((N, C, OH, OW), dtype=np.int64)
     run = _max_pool2d_parallel if x.size >= PARALLEL_MIN_WORK else _max_pool2d_serial
-    run(x, out, indices, KH, KW, SH, SW, PH, PW)
+    run(x, out, indices, KH, KW, SH, SW, PH, PW, DH, DW)
     return out, indices
 
 
-def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> np.ndarray:
-    """Scatter ``x`` (N, C, H, W) to ``indices`` in zeros (N, C, OH, OW), summing repeats."""
+def _scatter(x: Any, indices: Any, OH: int, OW: int, add: bool) -> tuple[np.ndarray, int]:
     N, C, H, W = x.shape
     x2 = np.ascontiguousarray(x).reshape(N * C, H * W)  # one row per plane
     idx2 = np.ascontiguousarray(indices, dtype=np.int64).reshape(N * C, H * W)
     out = np.empty((N, C, OH, OW), dtype=x2.dtype)  # returned as is: not a view
     bad = np.zeros(N * C, dtype=np.int64)  # per plane: a kernel cannot raise from a thread
-    run = _max_unpool2d_parallel if out.size >= PARALLEL_MIN_WORK else _max_unpool2d_serial
-    run(x2, idx2, out.reshape(N * C, OH * OW), bad)
-    if bad.any():
-        raise IndexError(f"max_unpool2d: {bad.sum()} indices lie outside [0, {OH * OW})")
+    run = _scatter_parallel if out.size >= PARALLEL_MIN_WORK else _scatter_serial
+    run(x2, idx2, out.reshape(N * C, OH * OW), bad, add)
+    return out, int(bad.sum())
+
+
+def max_pool2d_backward(dout: Any, indices: Any, H: int, W: int) -> np.ndarray:
+    """Scatter ``dout`` (N, C, OH, OW) to ``indices`` in zeros (N, C, H, W), summing repeats;
+    offsets outside the plane (a dilated window without a real pixel) receive nothing."""
+    return _scatter(dout, indices, H, W, add=True)[0]
+
+
+def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> np.ndarray:
+    """Write ``x`` (N, C, H, W) at ``indices`` in zeros (N, C, OH, OW), the last repeat kept."""
+    out, bad = _scatter(x, indices, OH, OW, add=False)
+    if bad:
+        raise IndexError(f"max_unpool2d: {bad} indices lie outside [0, {OH * OW})")
     return out

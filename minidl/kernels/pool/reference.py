@@ -1,18 +1,26 @@
-"""Max-pooling with indices and max-unpooling in plain array code: the spec for cpu.py, gpu.py.
+"""Max-pooling with indices, its backward and max-unpooling in plain array code: the spec for
+cpu.py and gpu.py.
 
 ``max_pool2d`` returns, next to each maximum, where it was: an int64 flat offset ``ih*W + iw``
-into the (H, W) plane of the *unpadded* input (PyTorch's convention). The scan order is
-row-major over the window; a value replaces the running maximum when it is greater, or when
-it is NaN (so NaN propagates, as in PyTorch), which makes the *first* maximum win ties.
-Padding counts as -inf: it is never chosen, and a window starts at its first real pixel.
+into the (H, W) plane of the *unpadded* input (PyTorch's convention). A window of KH x KW
+taps, DH x DW apart (dilation), starts at ``(oh*SH - PH, ow*SW - PW)``. The scan is row-major
+over the taps; a value replaces the running maximum when it is greater, or when it is NaN (so
+NaN propagates, as in PyTorch), which makes the *first* maximum win ties. Padding counts as
+-inf: it is never chosen. The running maximum starts at -inf with the offset of the window's
+first tap at or after row 0 and column 0 (PyTorch's rule; with dilation a window can hold no
+real pixel at all, and then that offset lies outside the plane and the value is -inf).
 
-``max_unpool2d`` scatters each value to its remembered offset in a plane of zeros. Values
-that land on the same offset are summed (PyTorch leaves that case undefined): that makes it
-the exact adjoint of the gather ``out = x.flat[indices]``, so the same kernel is the backward
-of max_pool2d.
+``ceil_mode`` only changes the number of windows (`pool_output_size`): the extra last window
+runs past the padded edge and is clipped to the real pixels like any other.
+
+``max_pool2d_backward`` scatters each gradient to its remembered offset and *sums* where
+overlapping windows remembered the same pixel: the exact adjoint of the gather
+``out = x.flat[indices]``. ``max_unpool2d`` scatters too but *writes* each value once, as
+PyTorch does: where several values are sent to one place, one of them is kept (here the last
+in row-major order; PyTorch leaves which one unspecified).
 
 Reference: PyTorch ``max_pool2d_with_indices`` / ``max_unpool2d`` (aten/src/ATen/native/cpu/
-MaxPoolKernel.cpp).
+MaxPoolKernel.cpp, MaxUnpoolKernel.cpp, and ``pooling_output_shape`` in Pool.h).
 """
 
 from __future__ import annotations
@@ -22,33 +30,64 @@ from typing import Any
 from ...backend import array_module, scatter_add
 
 
-def pool_output_size(size: int, K: int, S: int, P: int) -> int:
-    """Output length along one axis: floor((size + 2P - K) / S) + 1 (no dilation, no ceil)."""
-    return (size + 2 * P - K) // S + 1
+def pool_output_size(size: int, K: int, S: int, P: int, D: int = 1, ceil_mode: bool = False) -> int:
+    """Output length along one axis, PyTorch's ``pooling_output_shape``.
+
+    floor((size + 2P - D*(K-1) - 1) / S) + 1, rounded up instead with ``ceil_mode``; a window
+    that would then start past the input and its left padding (in the right padding) is
+    dropped.
+    """
+    span = D * (K - 1) + 1  # the dilated window's extent
+    out = (size + 2 * P - span + (S - 1 if ceil_mode else 0)) // S + 1
+    if ceil_mode and (out - 1) * S >= size + P:
+        out -= 1
+    return out
 
 
-def max_pool2d(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int) -> tuple[Any, Any]:
-    """Max over each KH x KW window of ``x`` (N, C, H, W), and where it was.
+def first_tap(start: Any, D: int) -> Any:
+    """The first position ``start + k*D`` (k >= 0) that is >= 0, for each window start."""
+    return start + ((-start).clip(0) + D - 1) // D * D
 
-    Returns ``out`` (N, C, OH, OW) with the dtype of ``x`` and ``indices`` (N, C, OH, OW) int64.
-    Needs PH <= KH // 2 and PW <= KW // 2, so that every window holds a real pixel.
+
+def max_pool2d(
+    x: Any,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int = 1,
+    DW: int = 1,
+    ceil_mode: bool = False,
+) -> tuple[Any, Any]:
+    """Max over each KH x KW window (taps DH x DW apart) of ``x`` (N, C, H, W), and where it was.
+
+    Returns ``out`` (N, C, OH, OW) with the dtype of ``x`` and ``indices`` (N, C, OH, OW) int64,
+    OH = pool_output_size(H, KH, SH, PH, DH, ceil_mode). Needs PH <= KH // 2, PW <= KW // 2.
     """
     xp = array_module(x)
     N, C, H, W = x.shape
-    OH, OW = pool_output_size(H, KH, SH, PH), pool_output_size(W, KW, SW, PW)
-    x_pad = xp.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)), constant_values=-xp.inf)
+    OH, OW = (
+        pool_output_size(H, KH, SH, PH, DH, ceil_mode),
+        pool_output_size(W, KW, SW, PW, DW, ceil_mode),
+    )
+    # Pad the end far enough for the last window (ceil_mode's may run past the padding).
+    end_h = max(0, (OH - 1) * SH + DH * (KH - 1) + 1 - H - PH)
+    end_w = max(0, (OW - 1) * SW + DW * (KW - 1) + 1 - W - PW)
+    pads = ((PH, end_h), (PW, end_w))
+    x_pad = xp.pad(x, ((0, 0), (0, 0), *pads), constant_values=-xp.inf)
     # The flat offset of every padded position (-1 on the padding, which never wins).
-    offsets = xp.pad(xp.arange(H * W).reshape(H, W), ((PH, PH), (PW, PW)), constant_values=-1)
-    # Start each window at its first real pixel, with a running maximum of -inf.
-    first_h = xp.maximum(xp.arange(OH) * SH - PH, 0)  # (OH,)
-    first_w = xp.maximum(xp.arange(OW) * SW - PW, 0)  # (OW,)
+    offsets = xp.pad(xp.arange(H * W).reshape(H, W), pads, constant_values=-1)
+    first_h = first_tap(xp.arange(OH) * SH - PH, DH)  # (OH,)
+    first_w = first_tap(xp.arange(OW) * SW - PW, DW)  # (OW,)
     indices = xp.broadcast_to(first_h[:, None] * W + first_w[None, :], (N, C, OH, OW))
     out = xp.full((N, C, OH, OW), -xp.inf, dtype=x.dtype)
-    # Visit the window offsets in row-major order; all windows advance together.
+    # Visit the taps in row-major order; all windows advance together.
     for kh in range(KH):
         for kw in range(KW):
-            rows = slice(kh, kh + SH * (OH - 1) + 1, SH)
-            cols = slice(kw, kw + SW * (OW - 1) + 1, SW)
+            rows = slice(kh * DH, kh * DH + SH * (OH - 1) + 1, SH)
+            cols = slice(kw * DW, kw * DW + SW * (OW - 1) + 1, SW)
             value = x_pad[:, :, rows, cols]  # (N, C, OH, OW)
             wins = (value > out) | xp.isnan(value)
             out = xp.where(wins, value, out)
@@ -56,19 +95,39 @@ def max_pool2d(x: Any, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int) -> 
     return out, indices.astype(xp.int64)
 
 
+def max_pool2d_backward(dout: Any, indices: Any, H: int, W: int) -> Any:
+    """Scatter ``dout`` (N, C, OH, OW) to ``indices`` in zeros of shape (N, C, H, W), summing.
+
+    Offsets outside [0, H*W) (a dilated window that held no real pixel) receive nothing.
+    """
+    xp = array_module(dout)
+    N, C, OH, OW = dout.shape
+    dx = xp.zeros((N * C, H * W), dtype=dout.dtype)
+    plane = xp.broadcast_to(xp.arange(N * C)[:, None], (N * C, OH * OW))
+    idx, values = indices.reshape(N * C, OH * OW), dout.reshape(N * C, OH * OW)
+    real = (idx >= 0) & (idx < H * W)
+    # Repeated offsets must all add up, hence scatter_add (np.add.at) and not dx[...] += v.
+    scatter_add(dx, (plane[real], idx[real]), values[real])
+    return dx.reshape(N, C, H, W)
+
+
 def max_unpool2d(x: Any, indices: Any, OH: int, OW: int) -> Any:
-    """Scatter ``x`` (N, C, H, W) to ``indices`` in zeros of shape (N, C, OH, OW), summing.
+    """Write ``x`` (N, C, H, W) at ``indices`` in zeros of shape (N, C, OH, OW), once each.
 
     ``indices`` has the shape of ``x`` and holds flat offsets ``oh*OW + ow`` into each
-    (OH, OW) plane; every one must lie in [0, OH*OW).
+    (OH, OW) plane; every one must lie in [0, OH*OW). Of several values sent to one offset,
+    the last in row-major order is kept.
     """
     xp = array_module(x)
     N, C, H, W = x.shape
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= OH * OW):
         raise IndexError(f"max_unpool2d: indices must lie in [0, {OH * OW}) for ({OH}, {OW})")
-    out = xp.zeros((N, C, OH, OW), dtype=x.dtype)
-    plane = xp.arange(N * C)[:, None]  # (N*C, 1): the row of each value's plane
-    # Repeated offsets must all add up, hence scatter_add (np.add.at) and not out[...] += x.
-    flat = out.reshape(N * C, OH * OW)  # a view: the sums land in out
-    scatter_add(flat, (plane, indices.reshape(N * C, H * W)), x.reshape(N * C, H * W))
-    return out
+    # One flat target per value; a plain fancy assignment does not promise which of repeated
+    # targets wins, so keep the last sender of each target explicitly: the first occurrence
+    # in the reversed order.
+    target = (xp.arange(N * C)[:, None] * (OH * OW) + indices.reshape(N * C, H * W)).reshape(-1)
+    _, first_reversed = xp.unique(target[::-1], return_index=True)
+    last = target.size - 1 - first_reversed
+    out = xp.zeros(N * C * OH * OW, dtype=x.dtype)
+    out[target[last]] = x.reshape(-1)[last]
+    return out.reshape(N, C, OH, OW)
