@@ -68,19 +68,35 @@ def full(
     return Tensor(xp.full(_shape("full", (size,)), fill_value, np.dtype(dtype)), requires_grad)
 
 
-def _like(op: str, t: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype, str]:
+def _like(
+    op: str, t: Tensor, dtype: Any, device: str | None = None
+) -> tuple[tuple[int, ...], np.dtype, str]:
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
-    return t.shape, np.dtype(t.dtype if dtype is None else dtype), t.device
+    return t.shape, np.dtype(t.dtype if dtype is None else dtype), device or t.device
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt, device = _like("zeros_like", input, dtype)
+def zeros_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+    **layout: Any,
+) -> Tensor:
+    shape, dt, device = _like("zeros_like", input, dtype, device)
     return full(shape, 0, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt, device = _like("ones_like", input, dtype)
+def ones_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+    **layout: Any,
+) -> Tensor:
+    shape, dt, device = _like("ones_like", input, dtype, device)
     return full(shape, 1, dtype=dt, device=device, requires_grad=requires_grad)
 
 
@@ -88,9 +104,15 @@ empty_like = zeros_like
 
 
 def full_like(
-    input: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+    **layout: Any,
 ) -> Tensor:
-    shape, dt, device = _like("full_like", input, dtype)
+    shape, dt, device = _like("full_like", input, dtype, device)
     return full(shape, fill_value, dtype=dt, device=device, requires_grad=requires_grad)
 
 
@@ -108,13 +130,27 @@ def rand(*size: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool
     return _make(values, dtype, device, requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt, device = _like("randn_like", input, dtype)
+def randn_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+    **layout: Any,
+) -> Tensor:
+    shape, dt, device = _like("randn_like", input, dtype, device)
     return randn(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt, device = _like("rand_like", input, dtype)
+def rand_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: str | None = None,
+    requires_grad: bool = False,
+    **layout: Any,
+) -> Tensor:
+    shape, dt, device = _like("rand_like", input, dtype, device)
     return rand(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
@@ -179,6 +215,7 @@ def linspace(
     """``steps`` evenly spaced values from start to end, both included.  ``torch.linspace``."""
     if steps < 0:
         raise ValueError(f"linspace: steps must be >= 0, got {steps}")
+    start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
     values = np.linspace(start, end, steps).astype(_dtype(dtype))
     return _make(values, dtype, device, requires_grad)
 

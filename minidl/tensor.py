@@ -129,6 +129,8 @@ class Tensor:
         if unknown:
             raise TypeError(f"to: unexpected keyword {sorted(unknown)[0]!r}")
         for a in args:
+            if isinstance(a, bool):  # positional non_blocking / copy
+                continue
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
             elif isinstance(a, str):
@@ -146,13 +148,13 @@ class Tensor:
     def cuda(self) -> Tensor:
         return self.to("cuda")
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: Any = None) -> Tensor:
         return self.to(float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: Any = None) -> Tensor:
         return self.to(float64)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         return Tensor(self.data.astype(int64))
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -265,7 +267,7 @@ class Tensor:
                 "update in `with md.no_grad():` (as an optimizer does)"
             )
         if recording:
-            raise RuntimeError(
+            raise NotImplementedError(
                 f"{op}: minidl does not record in-place changes in the graph; write it out of "
                 "place (`x = x + y` instead of `x += y`, `y = x.clamp(0)` instead of clamp_)"
             )
@@ -379,13 +381,17 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
+    def where(self, condition: Any, y: Any) -> Tensor:
+        """``torch.where(condition, self, y)``."""
+        return ops.where(condition, self, y)
+
     def type_as(self, other: Tensor) -> Tensor:
         return ops.astype(self, other.dtype)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: Any = None) -> Tensor:
         return Tensor(self.data.astype(np.int32))
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: Any = None) -> Tensor:
         return Tensor(self.data.astype(np.bool_))
 
 
@@ -419,7 +425,7 @@ FORWARDED_METHODS = """
     log1p expm1 log2 log10 exp2 sin cos tan asin acos atan sinh cosh square rsqrt
     reciprocal sign floor ceil trunc frac round isnan isinf isfinite logical_not
     logical_and logical_or maximum minimum add sub mul div true_divide floor_divide
-    remainder where
+    remainder
     softmax log_softmax matmul mm bmm mv dot outer
     flatten unflatten transpose swapaxes swapdims t movedim unsqueeze squeeze flip fliplr
     flipud roll narrow tril triu split tensor_split chunk unbind clone tile

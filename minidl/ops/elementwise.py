@@ -389,12 +389,21 @@ def tanh(a: Tensor) -> Tensor:
     return Tanh.apply(a)
 
 
-def where(cond: Any, a: Operand, b: Operand) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b`` (``cond`` is a bool array or Tensor)."""
-    cond = cond.data if isinstance(cond, Tensor) else cond
-    if cond.dtype.kind != "b":
-        raise TypeError(f"where: cond must be a bool array, got dtype {cond.dtype}")
-    _check_broadcast("where", cond, a)
-    _check_broadcast("where", cond, b)
-    _check_broadcast("where", a, b)
-    return Where.apply(cond, a, b)
+def where(condition: Any, input: Operand = None, other: Operand = None) -> Any:
+    """``input`` where ``condition`` is true, else ``other`` (all three broadcast); with the
+    condition alone, the indices where it is true (``nonzero(as_tuple=True)``).
+
+    Reference: ``torch.where``."""
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if getattr(cond, "dtype", None) is None or cond.dtype.kind != "b":
+        raise TypeError(
+            f"where: condition must be a bool tensor, got {getattr(cond, 'dtype', cond)}"
+        )
+    if input is None and other is None:
+        from .mask import nonzero
+
+        return nonzero(Tensor(cond), as_tuple=True)
+    _check_broadcast("where", cond, input)
+    _check_broadcast("where", cond, other)
+    _check_broadcast("where", input, other)
+    return Where.apply(cond, input, other)

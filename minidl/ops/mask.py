@@ -28,12 +28,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     xp = backend.array_module(input.data)
     if not isinstance(value, Tensor):
         value = xp.asarray(value, dtype=input.dtype)
-    out = where(mask, value, input)
-    if out.shape != input.shape:
-        raise ValueError(
-            f"masked_fill: mask of shape {mask.shape} does not broadcast to input {input.shape}"
-        )
-    return out
+    return where(mask, value, input)
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:

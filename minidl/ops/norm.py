@@ -66,7 +66,7 @@ def _array(t: Any) -> Any:
 
 
 def batch_norm(
-    x: Tensor,
+    input: Tensor,
     running_mean: Tensor | Any | None,
     running_var: Tensor | Any | None,
     weight: Tensor | None = None,
@@ -89,7 +89,7 @@ def batch_norm(
     Reference: ``torch.nn.functional.batch_norm``; Ioffe & Szegedy, "Batch Normalization"
     (2015).
     """
-    op = "batch_norm"
+    op, x = "batch_norm", input
     if len(x.shape) < 2:
         raise ValueError(f"{op}: expected input (N, C, *) with >= 2 dims, got {tuple(x.shape)}")
     C = x.shape[1]
@@ -101,7 +101,7 @@ def batch_norm(
         raise ValueError(f"{op}: give both running_mean and running_var, or neither")
     if not training and running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
-    if training and x.size // C <= 1:
+    if training and x.numel() // max(C, 1) <= 1:
         raise ValueError(
             f"{op}: expected more than 1 value per channel when training, got input "
             f"{tuple(x.shape)}"

@@ -98,6 +98,8 @@ class Prod(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         xp, d = backend.array_module(a), ctx.dim
+        if a.size == 0:
+            return xp.zeros_like(a), None, None
         if d is None:  # every value: flatten, then reshape back
             return (_prod_grad(xp, a.reshape(-1), 0) * g).reshape(a.shape), None, None
         return _prod_grad(xp, a, d) * expand_back(g, (d,), ctx.keepdim, a.shape), None, None
@@ -280,6 +282,8 @@ def norm(
     dims = resolve_dims("norm", x.ndim, dim)
     if p == float("inf"):
         return amax(abs_(x), dims, keepdim)
+    if p == float("-inf"):
+        return amin(abs_(x), dims, keepdim)
     if p == 0:
         return sum((x != 0).to(x.dtype), dims, keepdim)
     if p == 2:

@@ -266,6 +266,7 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     d = _one_dim("gather", input, dim)
     x = input if input.ndim else input.reshape(1)
     index = _check_index("gather", index, x.shape[d])
+    index_shape = index.shape
     index = _as_nd(index)
     if index.ndim != x.ndim or any(
         i > n for k, (i, n) in enumerate(zip(index.shape, x.shape)) if k != d
@@ -278,7 +279,7 @@ def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) ->
     if any(i < n for k, (i, n) in enumerate(zip(index.shape, x.shape)) if k != d):
         x = x[tuple(slice(None) if k == d else slice(0, i) for k, i in enumerate(index.shape))]
     out = TakeAlongDim.apply(x, index % x.shape[d], d)
-    return out.reshape(()) if input.ndim == 0 else out
+    return out.reshape(index_shape) if input.ndim == 0 else out
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:

@@ -98,8 +98,9 @@ def test_dropout_in_training_and_eval():
     drop.eval()
     assert drop(x) is x
     assert F.dropout(x, 0.0) is x
-    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\), got 1"):
-        nn.Dropout(1)
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), 0)  # p = 1 drops all, as PyTorch
+    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
 
 
 # ---- init ---------------------------------------------------------------------------------------

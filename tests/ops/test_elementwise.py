@@ -132,7 +132,7 @@ def test_binary_op_needs_a_tensor():
 
 
 def test_where_rejects_non_bool_condition_and_bad_shapes():
-    with pytest.raises(TypeError, match="where: cond must be a bool array, got dtype float64"):
+    with pytest.raises(TypeError, match="where: condition must be a bool tensor, got float64"):
         md.where(np.zeros(3), md.ones(3), md.ones(3))
     with pytest.raises(ValueError, match=r"where: shapes \(3,\) and \(4,\) cannot be broadcast"):
         md.where(np.ones(1, bool), md.ones(3), md.ones(4))
