@@ -1,5 +1,6 @@
-"""Basic layers and containers: Linear, activations, Dropout, Flatten, Sequential,
-ModuleList, and the loss modules."""
+"""Basic layers and containers: Linear, Identity, Flatten, Dropout, Sequential, ModuleList.
+
+Activations live in `activation.py`, losses in `loss.py` and `metric.py`."""
 
 from __future__ import annotations
 
@@ -25,29 +26,14 @@ class Linear(Module):
         self.bias = Parameter(np.empty(out_features, np.float32)) if bias else None
         init.default_init_(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
-
-
-class ReLU(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return ops.relu(x)
-
-
-class Sigmoid(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return ops.sigmoid(x)
-
-
-class Tanh(Module):
-    def forward(self, x: Tensor) -> Tensor:
-        return ops.tanh(x)
 
 
 class Identity(Module):
@@ -69,14 +55,14 @@ class Flatten(Module):
 class Dropout(Module):
     """Zero each value with probability p while training, scaling the rest by 1/(1-p)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = p
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -131,34 +117,3 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
-
-
-class CrossEntropyLoss(Module):
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__()
-        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
-
-    def forward(self, logits: Tensor, target: Any, pixel_weight: Any = None) -> Tensor:
-        return F.cross_entropy(
-            logits, target, self.weight, self.ignore_index, self.reduction, pixel_weight
-        )
-
-
-class BCEWithLogitsLoss(Module):
-    def __init__(self, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"):
-        super().__init__()
-        self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
-
-    def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(
-            logits, target, self.weight, self.pos_weight, self.reduction
-        )
-
-
-class MSELoss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, a: Tensor, b: Any) -> Tensor:
-        return F.mse_loss(a, b, self.reduction)

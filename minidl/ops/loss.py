@@ -1,34 +1,30 @@
-"""Classification losses: cross-entropy (= log-softmax + negative log-likelihood), binary
-cross-entropy on logits, and the mean squared error."""
+"""Classification losses: cross-entropy (= log-softmax + negative log-likelihood, with class
+weights, ignore_index, label smoothing and class-probability targets), and binary
+cross-entropy on probabilities and on logits. PyTorch's signatures and numbers.
+
+Where a target is a float Tensor that requires grad (probability targets, binary targets),
+the gradient flows to it too, as in PyTorch; class weights, ``pos_weight`` and integer
+targets get none (PyTorch refuses to differentiate them).
+"""
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
+
+import numpy as np
 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import mul, sub
-from .reduce import mean
+from .activation import logsigmoid
+from .elementwise import add, mul, neg, sub
+from .loss_args import as_array, legacy_reduction, reduce_loss
 from .reduce import sum as sum_
+from .shape import reshape, unsqueeze
 from .softmax import log_softmax
 
-REDUCTIONS = ("none", "mean", "sum")
-
-
-def _check_reduction(op: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def _array(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return mean(loss)
-    return sum_(loss) if reduction == "sum" else loss
+# ---- negative log-likelihood ---------------------------------------------------------------
 
 
 class NLLLoss(Function):
@@ -68,11 +64,20 @@ class NLLLoss(Function):
         return one_hot * coef[:, None], None, None, None
 
 
+def _check_input(op: str, x: Any) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim < 1:
+        raise ValueError(f"{op}: expected input of shape (C,), (N, C) or (N, C, *), got {x.shape}")
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"{op}: input must be a floating tensor, got dtype {x.dtype}")
+
+
 def _check_target(op: str, logits: Tensor, target: Any, ignore_index: int) -> None:
     expected = logits.shape[:1] + logits.shape[2:]
     if target.shape != expected:
         raise ValueError(
-            f"{op}: target of shape {expected} expected for logits {logits.shape}, "
+            f"{op}: target of shape {expected} expected for input {logits.shape}, "
             f"got {target.shape}"
         )
     if target.dtype.kind not in "iu":
@@ -89,43 +94,36 @@ def _check_target(op: str, logits: Tensor, target: Any, ignore_index: int) -> No
         )
 
 
-def nll_loss(
-    logp: Tensor,
-    target: Any,
-    weight: Any = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    pixel_weight: Any = None,
-) -> Tensor:
-    """Negative log-likelihood of ``target`` under log-probabilities ``logp`` (N, C, *)."""
-    _check_reduction("nll_loss", reduction)
-    if logp.ndim < 2:
-        raise ValueError(f"nll_loss: expected (N, C) or (N, C, *) input, got {logp.shape}")
-    target = _array(target)
-    _check_target("nll_loss", logp, target, ignore_index)
+def _class_weight(op: str, weight: Any, classes: int, dtype: Any) -> Any:
+    weight = as_array(weight)
+    if weight.shape != (classes,):
+        raise ValueError(
+            f"{op}: weight must have one value per class ({classes},), got {weight.shape}"
+        )
+    return weight.astype(dtype, copy=False)
+
+
+def _position_weights(
+    op: str, logp: Tensor, target: Any, weight: Any, ignore_index: int, pixel_weight: Any
+) -> tuple[Any, Any, Any]:
+    """(target with ignored positions read as class 0, w_i = weight[t_i]·pixel_weight_i·valid_i,
+    m_i = pixel_weight_i·valid_i), each of the target's shape."""
     xp = backend.array_module(logp.data)
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
-    w = valid.astype(logp.dtype)
+    m = valid.astype(logp.dtype)
     if backend.is_cupy_array(target):
-        safe, w = _poison_bad(xp, safe, w, logp.shape[1])
-    if weight is not None:
-        weight = _array(weight)
-        if weight.shape != (logp.shape[1],):
-            raise ValueError(
-                f"nll_loss: weight must have one value per class ({logp.shape[1]},), "
-                f"got {weight.shape}"
-            )
-        w = w * weight.astype(logp.dtype)[safe]
+        safe, m = _poison_bad(xp, safe, m, logp.shape[1])
     if pixel_weight is not None:
-        pixel_weight = _array(pixel_weight)
+        pixel_weight = as_array(pixel_weight)
         if pixel_weight.shape != target.shape:
             raise ValueError(
-                f"nll_loss: pixel_weight must have the target's shape {target.shape}, "
+                f"{op}: pixel_weight must have the target's shape {target.shape}, "
                 f"got {pixel_weight.shape}"
             )
-        w = w * pixel_weight.astype(logp.dtype)
-    return NLLLoss.apply(logp, safe, w, reduction)
+        m = m * pixel_weight.astype(logp.dtype)
+    w = m if weight is None else m * weight[safe]
+    return safe, w, m
 
 
 def _poison_bad(xp: Any, safe: Any, w: Any, classes: int) -> tuple[Any, Any]:
@@ -139,84 +137,262 @@ def _poison_bad(xp: Any, safe: Any, w: Any, classes: int) -> tuple[Any, Any]:
     return xp.where(bad, 0, safe), xp.where(bad, xp.nan, w).astype(w.dtype)
 
 
-def cross_entropy(
-    logits: Tensor,
+def _unbatched(x: Any) -> Any:
+    """A (C,) input or a () target seen as a batch of one."""
+    if x is None:
+        return None
+    return unsqueeze(x, 0) if isinstance(x, Tensor) else as_array(x)[None]
+
+
+def nll_loss(
+    input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    *,
     pixel_weight: Any = None,
 ) -> Tensor:
-    """Cross-entropy of integer class targets under softmax(logits) over axis 1.
+    """Negative log-likelihood of class ``target`` under log-probabilities ``input``.
 
-    Shapes: logits (N, C) or (N, C, H, W, ...); target (N,) or (N, H, W, ...) int.
-    loss_i = -w_i log softmax(logits_i)[t_i], with w_i = weight[t_i] · pixel_weight_i
-    (0 where t_i == ignore_index). "mean" returns Σ w_i loss_i / Σ w_i, as PyTorch does for
-    class weights; ``pixel_weight`` (not in PyTorch) is the U-Net paper's per-pixel w(x).
+    Shapes: input (C,), (N, C) or (N, C, *); target (), (N,) or (N, *) int.
+    loss_i = -w_i·input[i, t_i] with w_i = weight[t_i]·pixel_weight_i (0 where t_i ==
+    ignore_index); "mean" is Σ_i loss_i / Σ_i w_i. ``pixel_weight`` is minidl's (the U-Net
+    paper's per-pixel w(x)). Reference: ``torch.nn.functional.nll_loss``.
+    """
+    op = "nll_loss"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    _check_input(op, input)
+    target = as_array(target)
+    if input.ndim == 1:
+        loss = nll_loss(
+            unsqueeze(input, 0), _unbatched(target), weight, None, ignore_index, None,
+            reduction, pixel_weight=_unbatched(pixel_weight),
+        )  # fmt: skip
+        return reshape(loss, ()) if reduction == "none" else loss
+    _check_target(op, input, target, ignore_index)
+    if weight is not None:
+        weight = _class_weight(op, weight, input.shape[1], input.dtype)
+    safe, w, _ = _position_weights(op, input, target, weight, ignore_index, pixel_weight)
+    return NLLLoss.apply(input, safe, w, reduction)
+
+
+# ---- cross-entropy -------------------------------------------------------------------------
+
+
+def _check_smoothing(op: str, label_smoothing: Any) -> float:
+    ok = isinstance(label_smoothing, Real) and not isinstance(label_smoothing, bool)
+    if not ok or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    return float(label_smoothing)
+
+
+def _is_probabilities(input: Tensor, target: Any) -> bool:
+    """PyTorch's rule: a floating target of the input's own shape holds class probabilities."""
+    return target.shape == input.shape and target.dtype.kind == "f"
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    *,
+    pixel_weight: Any = None,
+) -> Tensor:
+    """Cross-entropy between softmax(input) over dim 1 and the target.
+
+    Shapes: input (C,), (N, C) or (N, C, *); target either class indices (), (N,) or (N, *)
+    int, or class probabilities of the input's shape (float).
+
+    Class indices: loss_i = -w_i log softmax(x_i)[t_i], w_i = weight[t_i]·pixel_weight_i (0
+    where t_i == ignore_index); "mean" is Σ loss_i / Σ w_i. With label smoothing ε the target
+    is the mixture (1 - ε)·onehot(t) + ε/C, i.e. loss_i gains ε/C · Σ_c weight_c·(-log p_ic)
+    (times pixel_weight_i), averaged with the same Σ w_i.
+    Class probabilities y (smoothed to (1 - ε)y + ε/C): loss_i = -Σ_c weight_c y_ic log p_ic
+    (times pixel_weight_i); "mean" divides by the number of positions, as PyTorch.
+
+    ``pixel_weight`` (keyword only, not in PyTorch) is the U-Net paper's per-pixel w(x).
     A target outside 0..C-1 (and not ``ignore_index``) raises a ValueError on the CPU; on the
     GPU it makes the loss NaN instead, so that no step waits for the device to answer.
     Reference: ``torch.nn.functional.cross_entropy``.
     """
-    _check_reduction("cross_entropy", reduction)
-    if logits.ndim < 2:
-        raise ValueError(f"cross_entropy: expected (N, C) or (N, C, *) logits, got {logits.shape}")
-    _check_target("cross_entropy", logits, _array(target), ignore_index)
-    return nll_loss(log_softmax(logits, 1), target, weight, ignore_index, reduction, pixel_weight)
+    op = "cross_entropy"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    _check_input(op, input)
+    eps = _check_smoothing(op, label_smoothing)
+    if input.ndim == 1:
+        loss = cross_entropy(
+            unsqueeze(input, 0), _unbatched(target), weight, None, ignore_index, None,
+            reduction, eps, pixel_weight=_unbatched(pixel_weight),
+        )  # fmt: skip
+        return reshape(loss, ()) if reduction == "none" else loss
+    classes = input.shape[1]
+    if weight is not None:
+        weight = _class_weight(op, weight, classes, input.dtype)
+    if _is_probabilities(input, as_array(target)):
+        return _cross_entropy_probabilities(input, target, weight, reduction, eps, pixel_weight)
+    target = as_array(target)
+    _check_target(op, input, target, ignore_index)
+    logp = log_softmax(input, 1)
+    safe, w, m = _position_weights(op, input, target, weight, ignore_index, pixel_weight)
+    nll = NLLLoss.apply(logp, safe, w, reduction)
+    if eps == 0:
+        return nll
+    class_sum = sum_(logp if weight is None else mul(logp, _along_dim1(weight, input.ndim)), 1)
+    smooth = mul(neg(class_sum), m)  # (N, *): Σ_c weight_c·(-log p_ic), 0 where ignored
+    if reduction == "mean":
+        smooth = mul(sum_(smooth), 1 / w.sum())
+    elif reduction == "sum":
+        smooth = sum_(smooth)
+    return add(mul(nll, 1 - eps), mul(smooth, eps / classes))
 
 
-class BCEWithLogits(Function):
-    """l = (1 - t)·x + c·softplus(-x), c = 1 + (pos_weight - 1)·t; dl/dx = (1 - t) - c·σ(-x).
+def _along_dim1(weight: Any, ndim: int) -> Any:
+    """(C,) → (1, C, 1, ..., 1), to broadcast over (N, C, *)."""
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
-    softplus(-x) = log(1 + e^{-|x|}) + max(-x, 0) never overflows.
-    """
 
-    @staticmethod
-    def forward(ctx, x, t, weight, pos_weight):
-        xp = backend.array_module(x)
-        c = 1.0 if pos_weight is None else 1 + (pos_weight - 1) * t
-        loss = (1 - t) * x + c * (xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0))
-        ctx.save_for_backward(x, t, c, weight)
-        return loss if weight is None else loss * weight
+def _cross_entropy_probabilities(
+    input: Tensor, target: Any, weight: Any, reduction: str, eps: float, pixel_weight: Any
+) -> Tensor:
+    y = target if isinstance(target, Tensor) else Tensor(target.astype(input.dtype, copy=False))
+    if eps:
+        y = add(mul(y, 1 - eps), eps / input.shape[1])
+    if weight is not None:
+        y = mul(y, _along_dim1(weight, input.ndim))
+    loss = neg(sum_(mul(log_softmax(input, 1), y), 1))  # (N, *)
+    if pixel_weight is not None:
+        pixel_weight = as_array(pixel_weight)
+        if pixel_weight.shape != loss.shape:
+            raise ValueError(
+                f"cross_entropy: pixel_weight must have the shape {loss.shape} of the "
+                f"positions, got {pixel_weight.shape}"
+            )
+        loss = mul(loss, pixel_weight.astype(input.dtype))
+    return reduce_loss(loss, reduction)
 
-    @staticmethod
-    def backward(ctx, g):
-        x, t, c, weight = ctx.saved_tensors
-        xp = backend.array_module(x)
-        e = xp.exp(-xp.abs(x))
-        sig_neg = xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # σ(-x), stable
-        grad = g * ((1 - t) - c * sig_neg)
-        return (grad if weight is None else grad * weight), None, None, None
+
+# ---- binary cross-entropy ------------------------------------------------------------------
+
+
+def _binary_target(op: str, input: Any, target: Any) -> Any:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind not in "fc":
+        raise TypeError(f"{op}: input must be a floating tensor, got dtype {input.dtype}")
+    if tuple(as_array(target).shape) != input.shape:
+        raise ValueError(
+            f"{op}: target size {tuple(as_array(target).shape)} must be the same as input "
+            f"size {input.shape}"
+        )
+    if isinstance(target, Tensor):
+        return target
+    xp = backend.array_module(input.data)
+    return Tensor(xp.asarray(target).astype(input.dtype, copy=False))  # no gradient
+
+
+def _broadcast_weight(op: str, name: str, weight: Any, input: Tensor) -> Any:
+    """An array (no gradient, as PyTorch) that broadcasts to the input's shape."""
+    if weight is None:
+        return None
+    weight = backend.array_module(input.data).asarray(as_array(weight))
+    try:
+        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{op}: {name} of shape {weight.shape} does not broadcast to the input {input.shape}"
+        )
+    return weight.astype(input.dtype, copy=False)
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor,
+    input: Tensor,
     target: Any,
     weight: Any = None,
-    pos_weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    pos_weight: Any = None,
 ) -> Tensor:
-    """Binary cross-entropy of ``target`` in [0, 1] under sigmoid(logits), computed stably.
+    """Binary cross-entropy of ``target`` in [0, 1] under sigmoid(input), computed stably.
 
-    Shapes: logits and target alike (any shape); weight broadcasts to it; pos_weight
-    broadcasts along the last axis (one value per class). No gradient flows to ``target``.
+    Shapes: input and target alike (any shape); weight broadcasts to them; pos_weight
+    broadcasts along the last dim (one value per class).
+    l = w·[(1 − t)·x − c·log σ(x)], c = 1 + (pos_weight − 1)·t, with log σ from the stable
+    `logsigmoid`. Composed of primitives, so the gradient reaches ``target`` (when it is a
+    Tensor that requires grad) as in PyTorch: ∂l/∂t = w·[−x − (pos_weight − 1)·log σ(x)].
     Reference: ``torch.nn.functional.binary_cross_entropy_with_logits``.
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    target = _array(target)
-    if target.shape != logits.shape:
-        raise ValueError(
-            f"binary_cross_entropy_with_logits: target shape {target.shape} must equal "
-            f"logits shape {logits.shape}"
-        )
-    weight, pos_weight = (
-        None if w is None else _array(w).astype(logits.dtype) for w in (weight, pos_weight)
-    )
-    loss = BCEWithLogits.apply(logits, target.astype(logits.dtype), weight, pos_weight)
-    return _reduce(loss, reduction)
+    op = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    t = _binary_target(op, input, target)
+    weight = _broadcast_weight(op, "weight", weight, input)
+    pos_weight = _broadcast_weight(op, "pos_weight", pos_weight, input)
+    log_sig = logsigmoid(input)
+    c = 1.0 if pos_weight is None else add(mul(t, pos_weight - 1), 1.0)
+    loss = sub(mul(sub(1.0, t), input), mul(c, log_sig))
+    if weight is not None:
+        loss = mul(loss, weight)
+    return reduce_loss(loss, reduction)
 
 
-def mse_loss(a: Tensor, b: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error (a - b)²."""
-    _check_reduction("mse_loss", reduction)
-    d = sub(a, b)
-    return _reduce(mul(d, d), reduction)
+class BinaryCrossEntropy(Function):
+    """l = −w·[t·max(log x, −100) + (1 − t)·max(log(1 − x), −100)] (PyTorch's clamp keeps
+    l finite at x = 0 or 1);
+    ∂l/∂x = w·(x − t) / max(x(1 − x), 1e-12),  ∂l/∂t = w·log((1 − x)/x)."""
+
+    @staticmethod
+    def forward(ctx, x, t, w):
+        xp = backend.array_module(x)
+        with np.errstate(divide="ignore"):  # log 0 = -inf is clamped (CuPy never warns)
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = (t - 1) * log_1mx - t * log_x
+        ctx.save_for_backward(x, t, w)
+        return loss if w is None else loss * w
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, w = ctx.saved_tensors
+        xp = backend.array_module(x)
+        g = g if w is None else g * w
+        gx = g * (x - t) / xp.maximum(x * (1 - x), 1e-12) if ctx.needs_input_grad[0] else None
+        with np.errstate(divide="ignore"):  # ±inf at x = 0 or 1, as PyTorch's
+            gt = -g * xp.log(x / (1 - x)) if ctx.needs_input_grad[1] else None
+        return gx, gt, None
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy of ``target`` under probabilities ``input`` in [0, 1].
+
+    Shapes: input and target alike; weight broadcasts to them. Each log is clamped at −100,
+    as in PyTorch (so a confident wrong answer costs 100, not inf). Prefer
+    `binary_cross_entropy_with_logits` on logits: it is exact where σ(x) rounds to 0 or 1.
+    Reference: ``torch.nn.functional.binary_cross_entropy``.
+    """
+    op = "binary_cross_entropy"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    t = _binary_target(op, input, target)
+    if not backend.is_cupy_array(input.data):  # on the GPU the check would wait for the device
+        x = input.data
+        if x.size and not ((x >= 0) & (x <= 1)).all():
+            bad = x[~((x >= 0) & (x <= 1))].ravel()[0]
+            raise ValueError(f"{op}: all elements of input should be between 0 and 1, got {bad}")
+    weight = _broadcast_weight(op, "weight", weight, input)
+    return reduce_loss(BinaryCrossEntropy.apply(input, t, weight), reduction)

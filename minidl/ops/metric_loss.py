@@ -1,119 +1,44 @@
 """Losses that shape an embedding space: pairwise distance, the triplet margin loss,
 the contrastive loss, and L2 normalisation onto the unit sphere.
 
-`PairwiseDistance`, `TripletMarginLoss` and `Normalize` have hand-written backwards (the
-triplet one is the one to read); `contrastive_loss` is composed from primitives.
+`TripletMarginLoss` has a hand-written backward (the one to read); `contrastive_loss` and
+`triplet_margin_with_distance_loss` are composed. The distances live in `distance.py`.
 
-Notation: a, p, n are the anchor, positive and negative embeddings, each (N, D);
+Notation: a, p, n are the anchor, positive and negative embeddings, each (N, D) (or
+broadcasting shapes with the same number of dims, as PyTorch);
 d(x, y) = ||x − y + eps||_p over the last axis, as PyTorch's ``pairwise_distance``.
 """
 
 from __future__ import annotations
 
-import math
-from numbers import Real
+from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import mul, relu, sub
-from .loss import _check_reduction, _reduce
-
-# ---- p-norm distance and its gradient (plain arrays) ---------------------------------------
-
-
-def _norm_and_grad(diff: Any, p: float, squared: bool) -> tuple[Any, Any]:
-    """d = ||diff||_p over the last axis and u = ∂d/∂diff (or d² and ∂d²/∂diff).
-
-    Shapes: diff (*, D) → d (*,), u (*, D).
-    ∂||v||_p/∂v_k = sign(v_k)·|v_k|^(p−1) / ||v||_p^(p−1); for p = 2 that is v / ||v||.
-    Where the norm (or a |v_k| raised to a negative power) is 0 the gradient is taken as 0,
-    the same subgradient PyTorch's norm backward picks.
-    """
-    xp = backend.array_module(diff)
-    if squared:  # FaceNet's ||v||²: smooth everywhere, no division
-        return (diff * diff).sum(axis=-1), 2 * diff
-    if p == 2:
-        d = xp.sqrt((diff * diff).sum(axis=-1))
-        safe = xp.where(d == 0, 1, d)[..., None]
-        return d, xp.where(d[..., None] == 0, 0, diff / safe)
-    mag = xp.abs(diff)
-    d = (mag**p).sum(axis=-1) ** (1 / p)
-    with _quiet(xp):  # 0 ** (p - 1) with p < 1 is inf; the where below discards it
-        scaled = xp.where(mag == 0, 0, xp.sign(diff) * mag ** (p - 1))
-    safe = xp.where(d == 0, 1, d)[..., None] ** (p - 1)
-    return d, xp.where(d[..., None] == 0, 0, scaled / safe)
+from .distance import (
+    broadcast_shape,
+    check_number,
+    check_p,
+    norm_and_grad,
+    normalize,  # noqa: F401  (its old home: minidl.ops.metric_loss.normalize)
+    pairwise_distance,
+)
+from .elementwise import add, clamp, minimum, mul, relu, sub
+from .loss_args import check_reduction, legacy_reduction, reduce_loss
 
 
-def _quiet(xp: Any) -> Any:
-    """NumPy's floating-point warnings off (CuPy has no errstate and never warns)."""
-    return np.errstate(divide="ignore", invalid="ignore")
-
-
-def _check_p(op: str, p: Any, squared: bool = False) -> float:
-    if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p < math.inf:
-        raise ValueError(f"{op}: p must be a finite number > 0, got {p!r}")
-    if squared and p != 2:
-        raise ValueError(f"{op}: squared=True is the squared Euclidean distance; p must be 2")
-    return float(p)
-
-
-def _check_number(op: str, name: str, value: Any, minimum: float = -math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
-        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value}")
-    return float(value)
-
-
-def _check_same_shape(op: str, **tensors: Tensor) -> None:
-    """Embeddings must be (N, D) or (D,) and agree exactly (no silent broadcasting)."""
-    names, shapes = list(tensors), [t.shape for t in tensors.values()]
-    for name, t in tensors.items():
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-        if t.ndim not in (1, 2):
-            raise ValueError(f"{op}: expected {name} of shape (N, D) or (D,), got {t.shape}")
-    if len(set(shapes)) > 1:
-        listed = ", ".join(f"{k} {s}" for k, s in zip(names, shapes))
-        what = "batch sizes" if len({s[1:] for s in shapes}) == 1 else "shapes"
+def _check_embeddings(op: str, **tensors: Tensor) -> None:
+    """Same number of dims (as PyTorch requires), at least one, shapes that broadcast."""
+    broadcast_shape(op, **tensors)
+    dims = {name: t.ndim for name, t in tensors.items()}
+    if len(set(dims.values())) > 1 or min(dims.values()) < 1:
+        listed = ", ".join(f"{k} {t.shape}" for k, t in tensors.items())
         raise ValueError(
-            f"{op}: embeddings must have the same shape, got different {what}: {listed}"
+            f"{op}: expected tensors with the same number of dims (>= 1, vectors along the "
+            f"last), got {listed}"
         )
-
-
-# ---- pairwise distance ---------------------------------------------------------------------
-
-
-class PairwiseDistance(Function):
-    """d_i = ||x1_i − x2_i + eps||_p; ∂d/∂x1 = u, ∂d/∂x2 = −u with u from `_norm_and_grad`."""
-
-    @staticmethod
-    def forward(ctx, x1, x2, p, eps):
-        d, u = _norm_and_grad(x1 - x2 + eps, p, squared=False)
-        ctx.save_for_backward(u)
-        return d
-
-    @staticmethod
-    def backward(ctx, g):
-        (u,) = ctx.saved_tensors
-        gu = g[..., None] * u
-        return gu, -gu, None, None
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2, eps: float = 1e-6) -> Tensor:
-    """Row-by-row p-norm distance between two batches of embeddings.
-
-    Shapes: x1, x2 (N, D) → (N,); (D,) → () . The shapes must be equal.
-    d_i = (Σ_k |x1_ik − x2_ik + eps|^p)^(1/p); eps keeps the gradient finite at x1 = x2.
-    Reference: ``torch.nn.functional.pairwise_distance`` (which also broadcasts).
-    """
-    _check_same_shape("pairwise_distance", x1=x1, x2=x2)
-    p = _check_p("pairwise_distance", p)
-    return PairwiseDistance.apply(x1, x2, p, _check_number("pairwise_distance", "eps", eps))
 
 
 # ---- triplet margin loss -------------------------------------------------------------------
@@ -136,11 +61,11 @@ class TripletMarginLoss(Function):
     @staticmethod
     def forward(ctx, a, p, n, margin, norm_p, eps, swap, squared):
         xp = backend.array_module(a)
-        d_ap, u_ap = _norm_and_grad(a - p + eps, norm_p, squared)
-        d_an, u_an = _norm_and_grad(a - n + eps, norm_p, squared)
+        d_ap, u_ap = norm_and_grad(a - p + eps, norm_p, squared)
+        d_an, u_an = norm_and_grad(a - n + eps, norm_p, squared)
         w_an, w_pn, u_pn = xp.ones_like(d_an), xp.zeros_like(d_an), xp.zeros_like(u_an)
         if swap:
-            d_pn, u_pn = _norm_and_grad(p - n + eps, norm_p, squared)
+            d_pn, u_pn = norm_and_grad(p - n + eps, norm_p, squared)
             w_an = ((d_an < d_pn) + 0.5 * (d_an == d_pn)).astype(a.dtype)
             w_pn = 1 - w_an
             d_an = xp.minimum(d_an, d_pn)
@@ -166,31 +91,33 @@ def triplet_margin_loss(
     p: float = 2,
     eps: float = 1e-6,
     swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    *,
     squared: bool = False,
 ) -> Tensor:
     """The triplet loss: pull the positive closer to the anchor than the negative, by a margin.
 
-    Shapes: anchor, positive, negative (N, D) (or (D,)), all equal → (N,) for
-    reduction="none", else a scalar ("mean" or "sum" over the triplets).
+    Shapes: anchor, positive, negative (N, D) or (D,) (broadcasting, with the same number of
+    dims) → (N,) for reduction="none", else a scalar ("mean" or "sum" over the triplets).
 
     l_i = max(0, margin + d(a_i, p_i) − d(a_i, n_i)),  d(x, y) = ||x − y + eps||_p;
     ``swap=True`` uses min(d(a, n), d(p, n)) for the negative distance. ``squared=True``
     (p = 2 only) is FaceNet's form l_i = max(0, ||a_i − p_i||² − ||a_i − n_i||² + α), usually
     with α = margin = 0.2 on L2-normalised embeddings (eps is added to the differences too).
 
-    Where we differ from PyTorch: ``margin = 0`` is allowed (PyTorch requires > 0) so that
-    the collapse f(x) = 0 can be shown; shapes must match exactly instead of broadcasting.
+    Where we differ from PyTorch: ``squared`` (keyword only) is minidl's.
     References: Schroff et al., "FaceNet", CVPR 2015; ``torch.nn.functional.triplet_margin_loss``.
     """
     op = "triplet_margin_loss"
-    _check_same_shape(op, anchor=anchor, positive=positive, negative=negative)
-    _check_reduction(op, reduction)
-    margin = _check_number(op, "margin", margin, minimum=0.0)
-    p = _check_p(op, p, squared)
-    eps = _check_number(op, "eps", eps)
+    _check_embeddings(op, anchor=anchor, positive=positive, negative=negative)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    margin = check_number(op, "margin", margin)
+    p = check_p(op, p, squared)
+    eps = check_number(op, "eps", eps)
     loss = TripletMarginLoss.apply(anchor, positive, negative, margin, p, eps, swap, squared)
-    return _reduce(loss, reduction)
+    return reduce_loss(loss, reduction)
 
 
 # ---- contrastive loss ----------------------------------------------------------------------
@@ -213,9 +140,11 @@ def contrastive_loss(
     Mapping", CVPR 2006 (there Y = 0 marks a similar pair; here y = 1 does).
     """
     op = "contrastive_loss"
-    _check_same_shape(op, x1=x1, x2=x2)
-    _check_reduction(op, reduction)
-    margin = _check_number(op, "margin", margin, minimum=0.0)
+    _check_embeddings(op, x1=x1, x2=x2)
+    if x1.shape != x2.shape:
+        raise ValueError(f"{op}: x1 {x1.shape} and x2 {x2.shape} must have the same shape")
+    check_reduction(op, reduction)
+    margin = check_number(op, "margin", margin, minimum=0.0)
     y = same.data if isinstance(same, Tensor) else backend.array_module(x1.data).asarray(same)
     if y.shape != x1.shape[:-1]:
         raise ValueError(f"{op}: expected same of shape {x1.shape[:-1]}, got {y.shape}")
@@ -223,43 +152,39 @@ def contrastive_loss(
     d = pairwise_distance(x1, x2, 2, eps)
     gap = relu(sub(margin, d))  # max(0, m − d)
     loss = mul(0.5, mul(y, mul(d, d)) + mul(1 - y, mul(gap, gap)))
-    return _reduce(loss, reduction)
+    return reduce_loss(loss, reduction)
 
 
-# ---- L2 normalisation ----------------------------------------------------------------------
+# ---- triplet loss with any distance --------------------------------------------------------
 
 
-class Normalize(Function):
-    """y = x / max(||x||₂, eps) along ``dim``.
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) − d(a, n)) for any differentiable ``distance_function`` d
+    (`pairwise_distance` when None); ``swap`` as in `triplet_margin_loss`.
 
-    Backward where ||x|| > eps: ∂L/∂x = (g − y·⟨g, y⟩) / ||x|| — the part of g tangent to
-    the sphere, scaled; the radial part is removed because y's length is fixed at 1.
-    Where ||x|| <= eps the division is by the constant eps, so ∂L/∂x = g / eps.
+    Composed of primitives, so d may be any function of two Tensors. As PyTorch, margin must
+    be > 0. Reference: ``torch.nn.functional.triplet_margin_with_distance_loss``.
     """
-
-    @staticmethod
-    def forward(ctx, x, dim, eps):
-        xp = backend.array_module(x)
-        norm = xp.sqrt((x * x).sum(axis=dim, keepdims=True))
-        denom = xp.maximum(norm, eps)
-        y = x / denom
-        ctx.save_for_backward(y, denom, norm > eps)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, denom, on_sphere = ctx.saved_tensors
-        radial = y * (g * y).sum(axis=ctx.dim, keepdims=True)
-        return (g - on_sphere * radial) / denom, None, None
-
-
-def normalize(x: Tensor, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """L2 normalisation: each vector along ``dim`` scaled to length 1 (embeddings on a sphere).
-
-    Shapes: x (*) → the same shape. y = x / max(||x||₂, eps).
-    Reference: ``torch.nn.functional.normalize`` with p = 2.
-    """
-    if not -x.ndim <= dim < max(x.ndim, 1):
-        raise ValueError(f"normalize: dim {dim} is out of range for a tensor of shape {x.shape}")
-    return Normalize.apply(x, dim % x.ndim, _check_number("normalize", "eps", eps, 0.0))
+    op = "triplet_margin_with_distance_loss"
+    check_reduction(op, reduction)
+    margin = check_number(op, "margin", margin)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    _check_embeddings(op, anchor=anchor, positive=positive, negative=negative)
+    d = pairwise_distance if distance_function is None else distance_function
+    if not callable(d):
+        raise TypeError(f"{op}: distance_function must be callable, got {type(d).__name__}")
+    d_ap, d_an = d(anchor, positive), d(anchor, negative)
+    if swap:
+        d_an = minimum(d_an, d(positive, negative))
+    loss = clamp(add(sub(d_ap, d_an), margin), min=0.0)
+    return reduce_loss(loss, reduction)

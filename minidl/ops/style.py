@@ -17,7 +17,7 @@ from typing import Any
 from ..tensor import Tensor
 from .elementwise import add, mul, sub
 from .linalg import matmul
-from .loss import mse_loss
+from .regression_loss import mse_loss
 from .reduce import mean
 from .shape import reshape, transpose
 

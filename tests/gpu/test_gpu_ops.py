@@ -132,7 +132,7 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple]:
             {"target": rng.random((2, 4, 5))},
         ),
         "cross_entropy_weight_ignore_pixel_weight": (
-            lambda lg, target, weight, pw: F.cross_entropy(lg, target, weight, -100, "mean", pw),
+            lambda lg, target, weight, pw: F.cross_entropy(lg, target, weight, pixel_weight=pw),
             [x((2, 3, 4, 5))],
             {
                 "target": ignore,
@@ -141,7 +141,9 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple]:
             },
         ),
         "bce_with_logits_weight_pos_weight": (
-            lambda lg, target, w, pw: F.binary_cross_entropy_with_logits(lg, target, w, pw),
+            lambda lg, target, w, pw: F.binary_cross_entropy_with_logits(
+                lg, target, w, pos_weight=pw
+            ),
             [x((4, 3))],
             {
                 "target": rng.random((4, 3)),

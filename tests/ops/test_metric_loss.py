@@ -41,15 +41,7 @@ def test_triplet_gradcheck(p, swap, squared):
     assert md.gradcheck(fn, inputs)
 
 
-@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0])
-def test_pairwise_distance_gradcheck(p):
-    x1, x2 = (
-        md.tensor(a, requires_grad=True) for a in np.random.default_rng(1).normal(size=(2, 5, 3))
-    )
-    assert md.gradcheck(lambda a, b: F.pairwise_distance(a, b, p), [x1, x2])
-
-
-def test_contrastive_and_normalize_gradcheck():
+def test_contrastive_gradcheck():
     rng = np.random.default_rng(2)
     x1, x2 = (md.tensor(a, requires_grad=True) for a in rng.normal(size=(2, 8, 3)))
     d = np.linalg.norm(x1.numpy() - x2.numpy() + 1e-6, axis=1)
@@ -57,9 +49,6 @@ def test_contrastive_and_normalize_gradcheck():
     assert np.abs(d - margin).min() > 1e-3
     same = np.array([1, 0, 1, 0, 0, 1, 0, 0])
     assert md.gradcheck(lambda a, b: F.contrastive_loss(a, b, same, margin), [x1, x2])
-    x = md.tensor(rng.normal(size=(4, 5)), requires_grad=True)
-    assert md.gradcheck(lambda t: F.normalize(t, dim=1), [x])
-    assert md.gradcheck(lambda t: F.normalize(t, dim=0), [x])
 
 
 def test_contrastive_matches_its_formula():
@@ -122,18 +111,55 @@ def test_triplet_squared_equals_torch_with_squared_distance(torch, swap):
     )
 
 
-@pytest.mark.parametrize("p", [0.5, 1, 2, 3])
-def test_pairwise_distance_and_normalize_equal_torch(torch, p):
-    x1, x2 = np.random.default_rng(6).normal(size=(2, 6, 3))
-    x2[0] = x1[0]  # a zero difference: eps keeps the distance and gradient finite
+@pytest.mark.parametrize(
+    "shapes", [((1, 5), (4, 5), (4, 5)), ((4, 1), (4, 5), (1, 5)), ((3,), (3,), (3,))]
+)
+def test_triplet_broadcasts_as_torch(torch, shapes):
+    rng = np.random.default_rng(8)
+    arrays = [rng.normal(size=s) for s in shapes]
+    _compare(
+        torch,
+        lambda a, b, c: F.triplet_margin_loss(a, b, c, 0.5, 1.5, swap=True, reduction="none"),
+        lambda a, b, c: torch.nn.functional.triplet_margin_loss(
+            a, b, c, margin=0.5, p=1.5, swap=True, reduction="none"
+        ),
+        arrays,
+    )
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_with_distance_equals_torch(torch, swap):
+    arrays = list(np.random.default_rng(9).normal(size=(3, 6, 4)))
     tf = torch.nn.functional
     _compare(
         torch,
-        lambda a, b: F.pairwise_distance(a, b, p),
-        lambda a, b: tf.pairwise_distance(a, b, p),
-        [x1, x2],
+        lambda a, b, c: F.triplet_margin_with_distance_loss(
+            a, b, c, distance_function=nn.PairwiseDistance(p=1.0), margin=0.7, swap=swap
+        ),
+        lambda a, b, c: tf.triplet_margin_with_distance_loss(
+            a, b, c, distance_function=torch.nn.PairwiseDistance(p=1.0), margin=0.7, swap=swap
+        ),
+        arrays,
     )
-    _compare(torch, lambda a: F.normalize(a, 1), lambda a: tf.normalize(a, dim=1), [x1])
+    _compare(
+        torch,
+        lambda a, b, c: nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda x, y: 1 - F.cosine_similarity(x, y), reduction="sum"
+        )(a, b, c),
+        lambda a, b, c: torch.nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda x, y: 1 - tf.cosine_similarity(x, y), reduction="sum"
+        )(a, b, c),
+        arrays,
+    )
+
+
+def test_triplet_legacy_reduction_arguments(torch):
+    a, p, n = (md.tensor(x) for x in np.random.default_rng(10).normal(size=(3, 4, 2)))
+    with pytest.warns(DeprecationWarning, match="triplet_margin_loss: size_average and reduce"):
+        per = F.triplet_margin_loss(a, p, n, 1.0, 2, 1e-6, False, None, False)
+    assert per.shape == (4,)
+    with pytest.warns(DeprecationWarning):
+        assert nn.TripletMarginLoss(size_average=False).reduction == "sum"
 
 
 def test_triplet_module_and_float32():
@@ -157,35 +183,33 @@ def test_zero_margin_is_allowed_and_constant_embedding_costs_nothing():
 # ---- bad input -------------------------------------------------------------------------------
 
 
-def test_embeddings_of_different_shapes_or_batch_sizes_are_refused():
+def test_embeddings_that_do_not_broadcast_or_differ_in_dims_are_refused():
     a, b = md.zeros(4, 8), md.zeros(3, 8)
     with pytest.raises(
-        ValueError, match="different batch sizes: anchor \\(4, 8\\), positive \\(3, 8\\)"
+        ValueError,
+        match=r"triplet_margin_loss: shapes do not broadcast together: anchor \(4, 8\), "
+        r"positive \(3, 8\)",
     ):
         F.triplet_margin_loss(a, b, a)
-    with pytest.raises(ValueError, match="different shapes"):
-        F.triplet_margin_loss(a, a, md.zeros(4, 6))
-    with pytest.raises(ValueError, match="pairwise_distance: .*different batch sizes"):
-        F.pairwise_distance(a, b)
-    with pytest.raises(ValueError, match="contrastive_loss: .*different"):
+    with pytest.raises(ValueError, match="triplet_margin_loss: expected tensors with the same"):
+        F.triplet_margin_loss(a, a, md.zeros(8))
+    with pytest.raises(ValueError, match="contrastive_loss: x1 .* must have the same shape"):
+        F.contrastive_loss(a, md.zeros(1, 8), np.ones(4))
+    with pytest.raises(ValueError, match="contrastive_loss: shapes do not broadcast"):
         F.contrastive_loss(a, md.zeros(4, 7), np.ones(4))
     with pytest.raises(ValueError, match="expected same of shape \\(4,\\)"):
         F.contrastive_loss(a, a, np.ones(3))
-    with pytest.raises(ValueError, match="shape \\(N, D\\) or \\(D,\\)"):
-        F.triplet_margin_loss(*(md.zeros(2, 3, 4),) * 3)
 
 
 def test_bad_arguments_are_refused():
     a = md.zeros(2, 3)
     with pytest.raises(TypeError, match="margin must be a number"):
         F.triplet_margin_loss(a, a, a, margin="1")
-    with pytest.raises(ValueError, match="margin must be >= 0"):
-        F.triplet_margin_loss(a, a, a, margin=-0.1)
+    with pytest.raises(ValueError, match="contrastive_loss: margin must be >= 0"):
+        F.contrastive_loss(a, a, np.ones(2), margin=-0.1)
+    with pytest.raises(ValueError, match="triplet_margin_with_distance_loss: margin must be"):
+        F.triplet_margin_with_distance_loss(a, a, a, margin=0.0)
     with pytest.raises(ValueError, match="p must be 2"):
         F.triplet_margin_loss(a, a, a, p=1, squared=True)
-    with pytest.raises(ValueError, match="p must be a finite number > 0"):
-        F.pairwise_distance(a, a, p=0)
     with pytest.raises(ValueError, match="reduction"):
         F.triplet_margin_loss(a, a, a, reduction="avg")
-    with pytest.raises(ValueError, match="normalize: dim 2"):
-        F.normalize(a, dim=2)

@@ -71,7 +71,9 @@ def test_bce_pos_weight_equals_torch_and_gradchecks(torch, pos_weight_shape, red
     weight = rng.uniform(0.5, 2, (1, 1, 4, 5))
 
     x = md.tensor(logits, requires_grad=True)
-    ours = F.binary_cross_entropy_with_logits(x, target, weight, pos_weight, reduction)
+    ours = F.binary_cross_entropy_with_logits(
+        x, target, weight, reduction=reduction, pos_weight=pos_weight
+    )
     ours.backward(np.ones(ours.shape))
     tx = torch.tensor(logits, requires_grad=True)
     theirs = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -87,7 +89,9 @@ def test_bce_pos_weight_equals_torch_and_gradchecks(torch, pos_weight_shape, red
 
     x = md.tensor(logits, requires_grad=True)
     md.gradcheck(
-        lambda x: F.binary_cross_entropy_with_logits(x, target, weight, pos_weight, reduction),
+        lambda x: F.binary_cross_entropy_with_logits(
+            x, target, weight, reduction=reduction, pos_weight=pos_weight
+        ),
         [x],
     )
 
