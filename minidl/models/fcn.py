@@ -128,7 +128,7 @@ class SlidingWindowClassifier(nn.Module):
 
     def forward(self, patches: Tensor) -> Tensor:
         h = self.features(patches)  # (N, 2w, h, w)
-        return self.fc(h.mean(axis=(2, 3)))
+        return self.fc(h.mean(dim=(2, 3)))
 
     def predict(self, images: Any, batch_size: int = 4096, shift: Any = None) -> Any:
         """Scores for every pixel: a patch around each one (mirrored at the borders), in

@@ -20,7 +20,7 @@ import math
 
 from .. import nn
 from ..nn import init
-from ..ops import concat
+from ..ops import cat
 from ..tensor import Tensor
 
 PADDINGS = ("valid", "same")
@@ -206,7 +206,7 @@ class UNet(nn.Module):
                 x = self.pool(x)
         for up, block, skip in zip(self.up, self.up_convs, reversed(skips)):
             x = up(x)
-            x = block(concat([center_crop(skip, x.shape[2:]), x], axis=1))
+            x = block(cat([center_crop(skip, x.shape[2:]), x], dim=1))
         return self.head(x)
 
     def shape_walk(self, n: int) -> list[tuple[str, int, int]]:

@@ -70,6 +70,6 @@ def keypoint_loss(heatmap_logits: Tensor, targets: Any, valid: Any) -> Tensor:
     r = xp.broadcast_to(xp.arange(R)[None, :, None], targets.shape)
     k = xp.broadcast_to(xp.arange(K)[None, None, :], targets.shape)
     picked = logp[r, k, targets]  # (S, R, K)
-    per_order = -(picked * valid.astype(logp.dtype)).sum(axis=2)  # (S, R)
+    per_order = -(picked * valid.astype(logp.dtype)).sum(dim=2)  # (S, R)
     best = per_order.amin(dim=0) if S > 1 else per_order[0]  # (R,)
     return best.sum() / count
