@@ -177,9 +177,12 @@ def _pool_args(
     size = tuple(x.shape[-2:])
     out = tuple(map(pool_output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * 2))
     if min(out) <= 0:
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        what = f"kernel {kernel}"
+        if span != kernel:
+            what += f" with dilation {dilation} spans {span}, which"
         raise ValueError(
-            f"{op}: output size {out} is not positive: kernel {kernel} (dilation {dilation}) "
-            f"is larger than the padded input "
+            f"{op}: output size {out} is not positive: {what} is larger than the padded input "
             f"{tuple(n + 2 * p for n, p in zip(size, padding))} (input {tuple(x.shape)}, "
             f"padding {padding})"
         )

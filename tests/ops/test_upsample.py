@@ -1,6 +1,6 @@
-"""interpolate (nearest) and bed_of_nails (minidl/ops/upsample.py) and the Upsample layer:
-gradcheck, equality with PyTorch for integer and fractional factors and explicit sizes,
-the bed-of-nails layout, and bad input."""
+"""interpolate (nearest; the other modes are in test_interpolate.py) and bed_of_nails
+(minidl/ops/upsample.py) and the Upsample layer: gradcheck, equality with PyTorch for integer
+and fractional factors and explicit sizes, the bed-of-nails layout, and bad input."""
 
 from __future__ import annotations
 
@@ -92,10 +92,10 @@ def test_upsample_layer():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda x: F.interpolate(x, 2, mode="bilinear"), r"interpolate: only mode='nearest'"),
+        (lambda x: F.interpolate(x, 2, mode="box"), r"interpolate: mode must be one of"),
         (lambda x: F.interpolate(x), r"interpolate: give exactly one of size and scale_factor"),
         (lambda x: F.interpolate(x, scale_factor=0.1), r"interpolate: output size \(0, 0\)"),
-        (lambda x: F.interpolate(x[0], scale_factor=2), r"interpolate: expected a 4-D input"),
+        (lambda x: F.interpolate(x[0, 0], scale_factor=2), r"interpolate: expected a 3-D, 4-D"),
         (lambda x: F.bed_of_nails(x, 0), r"bed_of_nails: scale_factor must be an int or a pair"),
     ],
 )
