@@ -18,7 +18,7 @@ and every ``nn.Sequential`` do.
 
 Kinks follow PyTorch's subgradients: relu, hardtanh, hardsigmoid, threshold and the shrinks
 pass no gradient at their corners; leaky_relu, prelu and elu use the negative side at 0;
-hardswish the middle piece at ±3.
+hardswish the outer pieces at ±3 (gradient 0 at −3, 1 at 3).
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     _unary("hardswish", input, inplace)
     x = input.data
     middle = mul(input, mul(add(input, 3.0), 1 / 6))  # x(x + 3)/6; gradient x/3 + 1/2
-    return where(x < -3, 0.0, where(x <= 3, middle, input))
+    return where(x <= -3, 0.0, where(x < 3, middle, input))
 
 
 def softsign(input: Tensor) -> Tensor:
