@@ -119,7 +119,7 @@ def soft_margin_loss(
     op = "soft_margin_loss"
     reduction = legacy_reduction(op, size_average, reduce, reduction)
     check_input(op, input)
-    target = as_tensor(op, "target", target, input)
+    target = as_tensor(op, "target", as_array(target), input)  # no gradient, as PyTorch
     return reduce_loss(neg(logsigmoid(mul(target, input))), reduction)
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .. import backend
+from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import add, div, exp, log, mul, sub, where
 from .loss_args import as_tensor, broadcast_pair, check_input, legacy_reduction, reduce_loss
@@ -14,10 +17,22 @@ from .reduce import sum as sum_
 from .shape import unsqueeze
 
 
-def _xlogx(t: Tensor) -> Tensor:
-    """t·log t with 0·log 0 = 0 (and a gradient of 0 there), as PyTorch's xlogy(t, t)."""
-    safe = where(t.data == 0, 1.0, t)
-    return mul(t, log(safe))
+class XLogX(Function):
+    """t·log t with 0·log 0 = 0, as PyTorch's xlogy(t, t); d/dt = log t + 1, and NaN at t = 0
+    (PyTorch's xlogy backward computes 0/0 there; the true one-sided limit is −inf)."""
+
+    @staticmethod
+    def forward(ctx, t):
+        xp = backend.array_module(t)
+        with np.errstate(divide="ignore", invalid="ignore"):  # CuPy never warns
+            log_t = xp.log(t)
+        ctx.save_for_backward(t, log_t)
+        return xp.where(t == 0, 0, t * log_t).astype(t.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        t, log_t = ctx.saved_tensors
+        return g * backend.array_module(t).where(t == 0, np.nan, log_t + 1)
 
 
 def kl_div(
@@ -42,7 +57,7 @@ def kl_div(
     if log_target:
         loss = mul(exp(t), sub(t, input))
     else:
-        loss = sub(_xlogx(t), mul(t, input))
+        loss = sub(XLogX.apply(t), mul(t, input))
     if reduction == "batchmean":
         total = sum_(loss)
         return mul(total, 1 / input.shape[0]) if input.ndim else total
