@@ -12,6 +12,10 @@ matrices are built on the host by the op that knows the weights (minidl/ops/upsa
 interpolate_weights.py, adaptive_pool.py) and applied here with matmuls (BLAS on the CPU,
 cuBLAS on the GPU). They are dense: (out_d, in_d) with a handful of non-zeros per row, which
 is cheap next to the image for the factors of 2-4 that networks use.
+
+Where this differs from PyTorch: an inf or NaN in the input spreads along its whole row and
+column of the output (0 * inf = NaN inside the matmul), while PyTorch's kernels, which sum
+only each output's taps, keep it local. Finite inputs give PyTorch's values.
 """
 
 from __future__ import annotations
