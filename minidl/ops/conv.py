@@ -1,7 +1,12 @@
-"""Convolution and transpose convolution as im2col + one GEMM, with hand-written backwards.
+"""Convolution and transpose convolution, with hand-written backwards.
 
-Kernels: ``minidl/kernels/im2col/{reference,cpu,gpu}.py`` (``im2col``, ``col2im``), picked by
-``minidl.kernels.get``; the GEMMs are ``xp.matmul`` (OpenBLAS on the CPU, cuBLAS on the GPU).
+conv2d computes a layer one of four ways (`_algorithm` is the rule; each Function below
+names its kernel folder): a 3x3, stride-1 layer on the CPU runs directly (``Conv2dDirect``,
+``kernels/direct/``, for 1-2 input channels) or by Winograd (``Conv2dWinograd``,
+``kernels/winograd/``); a depthwise layer (groups == C_in) on the CPU runs directly
+(``Conv2dDepthwise``, ``kernels/depthwise/``); everything else, and every layer on the GPU,
+runs im2col + GEMM (``Conv2d``, ``kernels/im2col/``), as does conv_transpose2d. The GEMMs are
+``xp.matmul`` (OpenBLAS on the CPU, cuBLAS on the GPU).
 
 The three GEMMs of a conv layer, with ``cols`` = im2col(x) viewed as (C*KH*KW, N*OH*OW)::
 
@@ -9,9 +14,13 @@ The three GEMMs of a conv layer, with ``cols`` = im2col(x) viewed as (C*KH*KW, N
     weights   dw2d (C_out, C*KH*KW)   = dy2d (C_out, N*OH*OW) @ cols.T
     input     dcols (C*KH*KW, N*OH*OW) = w2d.T @ dy2d,   dx = col2im(dcols)
 
-The batch is folded into each GEMM, and the long dimension N*OH*OW is contiguous. A transpose
-convolution is the same three products in another order: its forward is the input-gradient of
-a convolution, and its backward is a convolution plus a weight correlation.
+The batch is folded into each GEMM, and the long dimension N*OH*OW is contiguous. With G
+groups, group g's output channels read only its C/G input channels: the rows of ``cols``
+and of every operand above split into G blocks (``cols`` is (C, KH, KW, ...), channel
+first, so the split is a free view), and each product becomes one batched GEMM of G
+matrices, (G, C_out/G, C/G*KH*KW) @ (G, C/G*KH*KW, N*OH*OW). A transpose convolution is the
+same three products in another order: its forward is the input-gradient of a convolution,
+and its backward is a convolution plus a weight correlation.
 
 ``cols`` is big (9x the input for a 3x3 kernel) and only needed inside one call, so it lives
 in a reused work buffer (see `Workspace`) and the backward recomputes it instead of keeping
@@ -92,10 +101,17 @@ def _im2col(x: Any, geometry: tuple[int, ...]) -> Any:
 
 
 def _gemm_to_cols(a: Any, b: Any, shape: tuple[int, ...]) -> Any:
-    """``a @ b`` written into the workspace, viewed as ``cols`` of ``shape``."""
+    """``a @ b`` (2-D, or a batch over groups) written into the workspace, viewed as ``cols``
+    of ``shape``."""
     cols = workspace.get(array_module(a), shape, a.dtype)
-    array_module(a).matmul(a, b, out=cols.reshape(a.shape[0], b.shape[1]))
+    array_module(a).matmul(a, b, out=cols.reshape(*a.shape[:-1], b.shape[-1]))
     return cols
+
+
+def _split(a: Any, groups: int) -> Any:
+    """(G*M, K) -> (G, M, K): the rows of each group as one matrix of a batched GEMM, a free
+    view. One group keeps the 2-D matrix: an ungrouped layer runs its one GEMM as before."""
+    return a if groups == 1 else a.reshape(groups, a.shape[0] // groups, a.shape[1])
 
 
 def _channels_first(x: Any) -> Any:
@@ -118,16 +134,20 @@ def _batch_first(y2d: Any, N: int, H: int, W: int, bias: Any = None) -> Any:
 
 
 class Conv2d(Function):
+    """conv2d as im2col + one GEMM (batched over the groups); kernels/im2col/."""
+
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation):
-        C_out, C, KH, KW = w.shape
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        C_out, _, KH, KW = w.shape
+        C = x.shape[1]
         geometry = (KH, KW, *stride, *padding, *dilation)
         cols = _im2col(x, geometry)
         _, _, _, N, OH, OW = cols.shape
-        y2d = w.reshape(C_out, -1) @ cols.reshape(C * KH * KW, -1)  # (C_out, N*OH*OW)
-        y = _batch_first(y2d, N, OH, OW, b)
+        cols2d = cols.reshape(C * KH * KW, -1)  # (C*KH*KW, N*OH*OW)
+        y2d = array_module(x).matmul(_split(w.reshape(C_out, -1), groups), _split(cols2d, groups))
+        y = _batch_first(y2d.reshape(C_out, -1), N, OH, OW, b)  # (C_out, N*OH*OW) -> NCHW
         ctx.save_for_backward(x, w)
-        ctx.geometry = geometry
+        ctx.geometry, ctx.groups = geometry, groups
         return y
 
     @staticmethod
@@ -135,25 +155,57 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         xp = array_module(dy)
+        G = ctx.groups
         dy2d = _channels_first(dy)  # (C_out, N*OH*OW)
         dx = dw = db = None
         if need_b:
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
             cols = _im2col(x, ctx.geometry)  # recomputed: cheaper than keeping it alive
+            cols2d = cols.reshape(G * w[0].size, -1)  # (C*KH*KW, N*OH*OW)
             dw = xp.empty(w.shape, dtype=w.dtype)  # its own array: a leaf's .grad keeps it
-            xp.matmul(dy2d, cols.reshape(dw[0].size, -1).T, out=dw.reshape(len(dw), -1))
+            dw_view = _split(dw.reshape(len(dw), -1), G)
+            xp.matmul(_split(dy2d, G), _split(cols2d, G).swapaxes(-1, -2), out=dw_view)
         if need_x:
-            dx = _input_grad(dy2d, w, dy.shape, x.shape, ctx.geometry)
-        return dx, dw, db, None, None, None
+            dx = _input_grad(dy2d, w, dy.shape, x.shape, ctx.geometry, G)
+        return dx, dw, db, None, None, None, None
 
 
-def _input_grad(dy2d: Any, w: Any, dy_shape: tuple, x_shape: tuple, geometry: tuple) -> Any:
-    """dx of a conv: dcols = w2d.T @ dy2d (dy2d (C_out, N*OH*OW)), then col2im."""
-    C_out, C, KH, KW = w.shape
+def _input_grad(
+    dy2d: Any, w: Any, dy_shape: tuple, x_shape: tuple, geometry: tuple, groups: int = 1
+) -> Any:
+    """dx of a conv: dcols = w2d.T @ dy2d per group (dy2d (C_out, N*OH*OW)), then col2im."""
+    C_out, _, KH, KW = w.shape
     N, _, OH, OW = dy_shape
-    dcols = _gemm_to_cols(w.reshape(C_out, -1).T, dy2d, (C, KH, KW, N, OH, OW))
+    w_t = _split(w.reshape(C_out, -1), groups).swapaxes(-1, -2)  # (G, C/G*KH*KW, C_out/G)
+    dcols = _gemm_to_cols(w_t, _split(dy2d, groups), (x_shape[1], KH, KW, N, OH, OW))
     return kernels.get("col2im", dcols)(dcols, x_shape, *geometry)
+
+
+class Conv2dDepthwise(Function):
+    """conv2d of a depthwise layer (groups == C_in, C_out = M*C_in), any geometry, computed
+    directly: ``conv2d_depthwise`` and its two gradients in kernels/depthwise/. Its im2col
+    GEMMs would be C_in products with K = KH*KW, too thin to pay for building ``cols``."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation):
+        ctx.save_for_backward(x, w)
+        ctx.geometry = (*stride, *padding, *dilation)
+        return kernels.get("conv2d_depthwise", x)(x, w, *ctx.geometry, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            grad = kernels.get("conv2d_depthwise_weight_grad", dy)
+            dw = grad(x, dy, *w.shape[2:], *ctx.geometry)
+        if need_x:
+            dx = kernels.get("conv2d_depthwise_input_grad", dy)(dy, w, x.shape, *ctx.geometry)
+        return dx, dw, db, None, None, None
 
 
 class Conv2dDirect(Function):
@@ -288,40 +340,47 @@ def _fused_backward(ctx, dy):
 
 
 class ConvTranspose2d(Function):
+    """conv_transpose2d: GEMMs (batched over the groups) around col2im; kernels/im2col/."""
+
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, output_padding, dilation):
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups):
         N, C_in, H, W = x.shape
-        _, C_out, KH, KW = w.shape
+        _, C_out_g, KH, KW = w.shape
+        C_out = C_out_g * groups
         geometry = (KH, KW, *stride, *padding, *dilation)
         OH, OW = transpose_output_size((H, W), (KH, KW), stride, padding, output_padding, dilation)
-        w2d = w.reshape(C_in, -1)  # (C_in, C_out*KH*KW)
-        cols = _gemm_to_cols(w2d.T, _channels_first(x), (C_out, KH, KW, N, H, W))
+        w_t = _split(w.reshape(C_in, -1), groups).swapaxes(-1, -2)  # (G, C_out/G*KH*KW, C_in/G)
+        cols = _gemm_to_cols(w_t, _split(_channels_first(x), groups), (C_out, KH, KW, N, H, W))
         y = kernels.get("col2im", cols)(cols, (N, C_out, OH, OW), *geometry)
         if b is not None:
             y += b.reshape(1, C_out, 1, 1)
         ctx.save_for_backward(x, w)
-        ctx.geometry = geometry
+        ctx.geometry, ctx.groups = geometry, groups
         return y
 
     @staticmethod
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = array_module(dy)
+        G = ctx.groups
         N, C_in, H, W = x.shape
-        w2d = w.reshape(C_in, -1)
+        w2d = w.reshape(C_in, -1)  # (C_in, C_out/G*KH*KW)
         # With output_padding >= stride (allowed when < dilation) im2col(dy) has extra
         # trailing rows/columns that no input pixel produced: keep the first H x W.
         cols = _im2col(dy, ctx.geometry)[..., :H, :W]
-        cols2d = cols.reshape(w2d.shape[1], N * H * W)  # a copy only in that rare case
+        cols2d = cols.reshape(G * w2d.shape[1], N * H * W)  # a copy only in that rare case
         dx = dw = db = None
         if need_b:
             db = dy.sum(axis=(0, 2, 3))
         if need_w:
-            dw = array_module(x).empty(w.shape, dtype=w.dtype)  # its own array, not a view
-            array_module(x).matmul(_channels_first(x), cols2d.T, out=dw.reshape(C_in, -1))
+            dw = xp.empty(w.shape, dtype=w.dtype)  # its own array, not a view
+            x2d = _split(_channels_first(x), G)  # (G, C_in/G, N*H*W)
+            xp.matmul(x2d, _split(cols2d, G).swapaxes(-1, -2), out=_split(dw.reshape(C_in, -1), G))
         if need_x:
-            dx = _batch_first(w2d @ cols2d, N, H, W)
-        return dx, dw, db, None, None, None, None
+            dx2d = xp.matmul(_split(w2d, G), _split(cols2d, G)).reshape(C_in, -1)
+            dx = _batch_first(dx2d, N, H, W)
+        return dx, dw, db, None, None, None, None, None
 
 
 # ---- argument checks -------------------------------------------------------------------------
@@ -351,19 +410,29 @@ def check_image(op: str, x: Any, what: str = "input") -> None:
         raise ValueError(f"{op}: expected a floating-point {what}, got {x.dtype}")
 
 
-def _check_weight(op: str, x: Any, w: Any, b: Any, in_axis: int, out_axis: int) -> None:
-    layout = "(C_out, C_in, KH, KW)" if in_axis == 1 else "(C_in, C_out, KH, KW)"
+def _check_weight(op: str, x: Any, w: Any, b: Any, groups: int, transposed: bool) -> None:
+    """The weight and bias of a conv with ``groups`` fit the input (PyTorch's conditions)."""
+    layout = "(C_in, C_out/groups, KH, KW)" if transposed else "(C_out, C_in/groups, KH, KW)"
     if len(w.shape) != 4:
         raise ValueError(f"{op}: expected a 4-D weight {layout}, got shape {tuple(w.shape)}")
-    if x.shape[1] != w.shape[in_axis]:
+    of_groups = f", groups={groups}" if groups > 1 else ""
+    C_in = w.shape[0] if transposed else w.shape[1] * groups
+    if x.shape[1] != C_in:
         raise ValueError(
-            f"{op}: expected input with {w.shape[in_axis]} channels (weight is "
-            f"{tuple(w.shape)}), got {tuple(x.shape)}"
+            f"{op}: expected input with {C_in} channels (weight is {tuple(w.shape)}"
+            f"{of_groups}), got {tuple(x.shape)}"
         )
-    if b is not None and tuple(b.shape) != (w.shape[out_axis],):
+    split = w.shape[0]  # C_in of a transpose conv, C_out of a conv: what groups must divide
+    if split % groups:
         raise ValueError(
-            f"{op}: expected bias of shape ({w.shape[out_axis]},) for weight "
-            f"{tuple(w.shape)}, got {tuple(b.shape)}"
+            f"{op}: groups={groups} must divide the weight's dim 0 ({split} "
+            f"{'input' if transposed else 'output'} channels), weight is {tuple(w.shape)}"
+        )
+    C_out = w.shape[1] * groups if transposed else w.shape[0]
+    if b is not None and tuple(b.shape) != (C_out,):
+        raise ValueError(
+            f"{op}: expected bias of shape ({C_out},) for weight {tuple(w.shape)}{of_groups}, "
+            f"got {tuple(b.shape)}"
         )
     for name, t in (("weight", w), ("bias", b)):
         if t is not None and t.dtype != x.dtype:
@@ -372,6 +441,27 @@ def _check_weight(op: str, x: Any, w: Any, b: Any, in_axis: int, out_axis: int) 
             raise ValueError(
                 f"{op}: {name} is on {device_of(_data(t))} but input is on {device_of(_data(x))}"
             )
+
+
+def _groups(op: str, groups: Any) -> int:
+    try:
+        value = operator.index(groups)
+    except TypeError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return value
+
+
+def _batched(op: str, x: Any) -> tuple[Any, bool]:
+    """(N, C, H, W) as it is, or an unbatched (C, H, W) as (1, C, H, W), like PyTorch."""
+    if len(x.shape) == 3:
+        return x.reshape(1, *x.shape), False
+    if len(x.shape) != 4:
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}"
+        )
+    return x, True
 
 
 def _data(t: Any) -> Any:
@@ -394,22 +484,26 @@ def transpose_output_size(size, kernel, stride, padding, output_padding, dilatio
     )
 
 
-def _algorithm(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> str:
-    """How conv2d computes: "direct", "winograd" or "im2col" (README: the measurements).
+def _algorithm(x: Any, kernel: tuple, stride: Pair, dilation: Pair, groups: int = 1) -> str:
+    """How conv2d computes: "direct", "winograd", "depthwise" or "im2col" (README: the
+    measurements).
 
-    3x3 kernels, stride 1, dilation 1, on the cpu: "direct" for at most 2 input channels (an
-    image: ``cols`` is small but its GEMM thin and memory-bound), else "winograd".
-    Everything else runs im2col + GEMM, and so does any call inside a
-    ``kernels.use(im2col=...)`` or ``kernels.use(col2im=...)`` block: naming those kernels
-    asks for the im2col algorithm (so a student's im2col runs where it is plugged in, and
-    ``use(im2col="cpu")`` times the shipped im2col path).
+    On the cpu: 3x3 kernels, stride 1, dilation 1, groups 1: "direct" for at most 2 input
+    channels (an image: ``cols`` is small but its GEMM thin and memory-bound), else
+    "winograd". A depthwise layer (groups == C_in > 1), any geometry: "depthwise".
+    Everything else runs im2col + GEMM (grouped layers as one batched GEMM), and so does any
+    call inside a ``kernels.use(im2col=...)`` or ``kernels.use(col2im=...)`` block: naming
+    those kernels asks for the im2col algorithm (so a student's im2col runs where it is
+    plugged in, and ``use(im2col="cpu")`` times the shipped im2col path).
     """
     data = _data(x)
     on_gpu = backend.is_cupy_array(data) or os.environ.get("MINIDL_KERNELS", "").strip() == "gpu"
     asked = kernels.overridden("im2col") or kernels.overridden("col2im")
-    if asked or stride != (1, 1) or dilation != (1, 1) or on_gpu:
+    if asked or on_gpu:
         return "im2col"
-    if kernel != (3, 3):
+    if groups > 1:
+        return "depthwise" if data.shape[1] == groups else "im2col"
+    if stride != (1, 1) or dilation != (1, 1) or kernel != (3, 3):
         return "im2col"
     return "direct" if data.shape[1] <= DIRECT_MAX_CHANNELS else "winograd"
 
@@ -418,32 +512,46 @@ def _algorithm(x: Any, kernel: tuple, stride: Pair, dilation: Pair) -> str:
 
 
 def conv2d(
-    x: Tensor,
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride: int | Pair = 1,
     padding: int | Pair | str = 0,
     dilation: int | Pair = 1,
+    groups: int = 1,
 ) -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), like ``torch.conv2d``.
 
     Shapes:
-        x (N, C_in, H, W), weight (C_out, C_in, KH, KW), bias (C_out,) -> (N, C_out, OH, OW),
+        input (N, C_in, H, W) or unbatched (C_in, H, W), weight (C_out, C_in/groups, KH, KW),
+        bias (C_out,) -> (N, C_out, OH, OW) (or (C_out, OH, OW)),
         OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1, and likewise OW.
 
-    Math: y[n, o, i, j] = b[o] + sum_{c, kh, kw} w[o, c, kh, kw] *
-    x_pad[n, c, i*SH + kh*DH, j*SW + kw*DW]. Backward: dx is the transpose convolution of dy
-    with w, dw the correlation of x with dy, db the sum of dy over (N, OH, OW).
+    Math: with g = o // (C_out/groups) the group of output channel o and C_g = C_in/groups,
+    y[n, o, i, j] = b[o] + sum_{c < C_g, kh, kw} w[o, c, kh, kw] *
+    x_pad[n, g*C_g + c, i*SH + kh*DH, j*SW + kw*DW]. groups=C_in is a depthwise layer (each
+    input channel convolved with its own C_out/C_in filters). Backward: dx is the transpose
+    convolution of dy with w, dw the correlation of x with dy, db the sum of dy over
+    (N, OH, OW).
 
     ``padding`` is an int, a pair, "valid" (0) or "same" (stride 1 only; output H x W, an odd
     total padding puts the extra row/column at the bottom/right, as PyTorch does).
 
-    Kernel: minidl/kernels/im2col/ (im2col, col2im) + one GEMM per product (see module doc).
-    Reference: ``torch.nn.functional.conv2d`` (groups=1); Chellapilla et al. 2006 for im2col.
+    Kernels (the rule: `_algorithm`), on the CPU:
+        3x3, stride 1, dilation 1, groups 1, C_in <= 2: minidl/kernels/direct/;
+        the same with C_in >= 3: minidl/kernels/winograd/ (cpu.py transforms around 16
+        GEMMs, or fused.py for few channels on big images, see `_fused`);
+        depthwise (groups == C_in > 1), any geometry: minidl/kernels/depthwise/;
+        every other layer, and every layer on the GPU: minidl/kernels/im2col/ (im2col,
+        col2im) + one GEMM per product, batched over the groups (see module doc).
+    Reference: ``torch.nn.functional.conv2d``; Chellapilla et al. 2006 for im2col; Lavin &
+    Gray 2016 for Winograd; Krizhevsky et al. 2012 for groups.
     """
     op = "conv2d"
+    x, batched = _batched(op, input)
     check_image(op, x)
-    _check_weight(op, x, weight, bias, in_axis=1, out_axis=0)
+    groups = _groups(op, groups)
+    _check_weight(op, x, weight, bias, groups, transposed=False)
     stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
@@ -467,41 +575,53 @@ def conv2d(
             f"{op}: kernel {kernel} with dilation {dilation} spans {span}, larger than the "
             f"padded input {padded} (input {tuple(x.shape)}, padding {padding})"
         )
-    algorithm = _algorithm(x, kernel, stride, dilation)
+    algorithm = _algorithm(x, kernel, stride, dilation, groups)
     if algorithm == "direct":
-        return Conv2dDirect.apply(x, weight, bias, padding)
-    if algorithm == "winograd":
-        return Conv2dWinograd.apply(x, weight, bias, padding)
-    return Conv2d.apply(x, weight, bias, stride, padding, dilation)
+        y = Conv2dDirect.apply(x, weight, bias, padding)
+    elif algorithm == "winograd":
+        y = Conv2dWinograd.apply(x, weight, bias, padding)
+    elif algorithm == "depthwise":
+        y = Conv2dDepthwise.apply(x, weight, bias, stride, padding, dilation)
+    else:
+        y = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
+    return y if batched else y.reshape(*y.shape[1:])
 
 
 def conv_transpose2d(
-    x: Tensor,
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride: int | Pair = 1,
     padding: int | Pair = 0,
     output_padding: int | Pair = 0,
+    groups: int = 1,
     dilation: int | Pair = 1,
 ) -> Tensor:
     """Transpose convolution (the adjoint of `conv2d` in x), like ``torch.conv_transpose2d``.
 
+    Note PyTorch's argument order: ``groups`` comes before ``dilation``.
+
     Shapes:
-        x (N, C_in, H, W), weight (C_in, C_out, KH, KW), bias (C_out,) -> (N, C_out, OH, OW),
+        input (N, C_in, H, W) or unbatched (C_in, H, W), weight (C_in, C_out/groups, KH, KW),
+        bias (C_out,) -> (N, C_out, OH, OW) (or (C_out, OH, OW)),
         OH = (H-1)*SH - 2*PH + DH*(KH-1) + output_padding_H + 1, and likewise OW.
 
     Math: each input pixel x[n, c, i, j] adds x[n, c, i, j] * w[c, :, kh, kw] at output
-    position (i*SH - PH + kh*DH, j*SW - PW + kw*DW): zero insertion between the input pixels,
-    then a convolution with the flipped kernel. ``output_padding`` (< stride or < dilation)
-    picks among the output sizes that a stride-S convolution maps back to H.
+    position (i*SH - PH + kh*DH, j*SW - PW + kw*DW) of the C_out/groups output channels of
+    its group: zero insertion between the input pixels, then a convolution with the flipped
+    kernel. ``output_padding`` (< stride or < dilation) picks among the output sizes that a
+    stride-S convolution maps back to H.
 
-    Kernel: minidl/kernels/im2col/ (col2im forward, im2col backward) + GEMMs.
-    Reference: ``torch.nn.functional.conv_transpose2d`` (groups=1); Dumoulin & Visin,
-    "A guide to convolution arithmetic for deep learning" (2016).
+    Kernel: minidl/kernels/im2col/ (col2im forward, im2col backward) + GEMMs batched over
+    the groups.
+    Reference: ``torch.nn.functional.conv_transpose2d``; Dumoulin & Visin, "A guide to
+    convolution arithmetic for deep learning" (2016).
     """
     op = "conv_transpose2d"
+    x, batched = _batched(op, input)
     check_image(op, x)
-    _check_weight(op, x, weight, bias, in_axis=0, out_axis=1)
+    groups = _groups(op, groups)
+    _check_weight(op, x, weight, bias, groups, transposed=True)
     stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
     padding = pair(op, "padding", padding, 0)
     output_padding = pair(op, "output_padding", output_padding, 0)
@@ -518,4 +638,5 @@ def conv_transpose2d(
             f"{op}: output size {out} is not positive for input {tuple(x.shape)}, kernel "
             f"{kernel}, stride {stride}, padding {padding}, dilation {dilation}"
         )
-    return ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation)
+    y = ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return y if batched else y.reshape(*y.shape[1:])

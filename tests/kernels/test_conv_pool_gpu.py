@@ -74,7 +74,7 @@ OPS = {
         [(2, 3, 9, 8), (4, 3, 3, 2)],
     ),
     "conv_transpose2d": (
-        lambda F, x, w: F.conv_transpose2d(x, w, None, (2, 3), (1, 0), (1, 2), (1, 2)),
+        lambda F, x, w: F.conv_transpose2d(x, w, None, (2, 3), (1, 0), (1, 2), dilation=(1, 2)),
         [(2, 3, 5, 4), (3, 2, 3, 2)],
     ),
     "max_pool2d then max_unpool2d": (

@@ -1,8 +1,11 @@
 """conv2d and conv_transpose2d (minidl/ops/conv.py) and the Conv2d/ConvTranspose2d layers:
-float64 gradcheck and equality with PyTorch (forward and every gradient) on drawn geometries,
-the adjoint identity, every kernel implementation, the work buffer, and bad input."""
+float64 gradcheck and equality with PyTorch (forward and every gradient) on drawn geometries
+with groups (1, 2, depthwise with channel multipliers), the adjoint identity, every kernel
+implementation and algorithm, padding modes, the work buffer, and bad input."""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 import pytest
@@ -28,8 +31,23 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning
 # ---- drawing geometries ---------------------------------------------------------------------
 
 
-def _conv2d(data: st.DataObject) -> Inputs:
-    N, C_in, C_out = (data.draw(st.integers(1, 3), label=n) for n in ("N", "C_in", "C_out"))
+GROUPINGS = ("1", "2", "depthwise")
+
+
+def _channels(data: st.DataObject, kinds: tuple[str, ...] = GROUPINGS) -> tuple[int, int, int]:
+    """(C_in, C_out, groups): ungrouped, 2 groups, or depthwise with a channel multiplier."""
+    kind = data.draw(st.sampled_from(kinds), label="groups")
+    if kind == "1":
+        return data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), 1
+    if kind == "2":
+        return 2 * data.draw(st.integers(1, 2)), 2 * data.draw(st.integers(1, 2)), 2
+    C = data.draw(st.integers(2, 3), label="C")
+    return C, C * data.draw(st.integers(1, 2), label="multiplier"), C
+
+
+def _conv2d(data: st.DataObject, kinds: tuple[str, ...] = GROUPINGS) -> Inputs:
+    N = data.draw(st.integers(1, 3), label="N")
+    C_in, C_out, groups = _channels(data, kinds)
     mode = data.draw(st.sampled_from(["pair", "int", "same", "valid"]), label="padding")
     P_int = data.draw(st.integers(0, 2), label="int padding")
     geometry = []
@@ -44,14 +62,16 @@ def _conv2d(data: st.DataObject) -> Inputs:
     (KH, SH, PH, DH, H), (KW, SW, PW, DW, W) = geometry
     padding = {"pair": (PH, PW), "int": P_int}.get(mode, mode)
     stride = 1 if mode == "same" else (SH, SW)  # PyTorch allows 'same' for stride 1 only
-    arrays = [values(data, (N, C_in, H, W)), values(data, (C_out, C_in, KH, KW))]
+    arrays = [values(data, (N, C_in, H, W)), values(data, (C_out, C_in // groups, KH, KW))]
     if data.draw(st.booleans(), label="bias"):
         arrays.append(values(data, (C_out,)))
-    return Inputs(arrays, {"stride": stride, "padding": padding, "dilation": (DH, DW)})
+    kwargs = {"stride": stride, "padding": padding, "dilation": (DH, DW), "groups": groups}
+    return Inputs(arrays, kwargs)
 
 
 def _conv_transpose2d(data: st.DataObject) -> Inputs:
-    N, C_in, C_out = (data.draw(st.integers(1, 3), label=n) for n in ("N", "C_in", "C_out"))
+    N = data.draw(st.integers(1, 3), label="N")
+    C_out, C_in, groups = _channels(data)  # the adjoint of a conv C_in -> C_out
     geometry, size, output_padding = [], [], []
     for _ in range(2):
         K, S, P, D = (data.draw(st.integers(lo, hi)) for lo, hi in ((1, 3), (1, 4), (0, 2), (1, 3)))
@@ -62,10 +82,10 @@ def _conv_transpose2d(data: st.DataObject) -> Inputs:
         geometry.append((K, S, P, D))
         output_padding.append(op)
     (KH, SH, PH, DH), (KW, SW, PW, DW) = geometry
-    arrays = [values(data, (N, C_in, *size)), values(data, (C_in, C_out, KH, KW))]
+    arrays = [values(data, (N, C_in, *size)), values(data, (C_in, C_out // groups, KH, KW))]
     if data.draw(st.booleans(), label="bias"):
         arrays.append(values(data, (C_out,)))
-    kwargs = {"stride": (SH, SW), "padding": (PH, PW), "dilation": (DH, DW)}
+    kwargs = {"stride": (SH, SW), "padding": (PH, PW), "dilation": (DH, DW), "groups": groups}
     return Inputs(arrays, {**kwargs, "output_padding": tuple(output_padding)})
 
 
@@ -93,6 +113,7 @@ test_gradcheck, test_matches_torch, test_float32_in_float32_out = op_tests(CASES
 
 
 CONV_KERNELS = ("im2col", "col2im", "conv2d_direct", "conv2d_direct_weight_grad")
+DEPTHWISE_KERNELS = tuple(k for k in kernels.KERNELS if k.startswith("conv2d_depthwise"))
 WINOGRAD_KERNELS = tuple(k for k in kernels.KERNELS if k.startswith("winograd_"))
 
 
@@ -101,7 +122,7 @@ WINOGRAD_KERNELS = tuple(k for k in kernels.KERNELS if k.startswith("winograd_")
 @settings(max_examples=8)
 @given(data=st.data())
 def test_every_kernel_implementation_matches_torch(case, impl, data, torch):
-    with kernels.use(**dict.fromkeys(CONV_KERNELS + WINOGRAD_KERNELS, impl)):
+    with kernels.use(**dict.fromkeys(CONV_KERNELS + WINOGRAD_KERNELS + DEPTHWISE_KERNELS, impl)):
         check_against_torch(case, data, torch)
 
 
@@ -127,6 +148,13 @@ def test_conv2d_picks_its_algorithm_by_the_documented_rule():
         assert pick(x3, (3, 3), (1, 1), (1, 1)) == "im2col"
     with kernels.use(max_pool2d="reference"):  # other kernels leave the choice alone
         assert pick(x3, (3, 3), (1, 1), (1, 1)) == "winograd"
+    # groups: depthwise (groups == C_in) runs its own kernel at any geometry, else im2col
+    assert pick(x3, (3, 3), (1, 1), (1, 1), 3) == "depthwise"
+    assert pick(x3, (5, 2), (2, 1), (1, 3), 3) == "depthwise"
+    assert pick(np.zeros((1, 4, 8, 8)), (3, 3), (1, 1), (1, 1), 2) == "im2col"  # 2 per group
+    assert pick(x1, (3, 3), (1, 1), (1, 1), 1) == "direct"  # 1 channel, groups 1: an image
+    with kernels.use(im2col="cpu"):
+        assert pick(x3, (3, 3), (1, 1), (1, 1), 3) == "im2col"
 
 
 def _three_by_three(data: st.DataObject) -> tuple[list[np.ndarray], object]:
@@ -153,7 +181,7 @@ def test_direct_winograd_and_im2col_agree_with_torch(data, torch):
     ways = {
         "direct": lambda x, w, b: conv_ops.Conv2dDirect.apply(x, w, b, pads),
         "winograd": lambda x, w, b: conv_ops.Conv2dWinograd.apply(x, w, b, pads),
-        "im2col": lambda x, w, b: conv_ops.Conv2d.apply(x, w, b, (1, 1), pads, (1, 1)),
+        "im2col": lambda x, w, b: conv_ops.Conv2d.apply(x, w, b, (1, 1), pads, (1, 1), 1),
         "F.conv2d": lambda x, w, b: F.conv2d(x, w, b, padding=padding),
     }
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -163,6 +191,32 @@ def test_direct_winograd_and_im2col_agree_with_torch(data, torch):
         y = conv(*ours)
         np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
         y.backward(dy)
+        for a, t in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-11, err_msg=name)
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_depthwise_and_grouped_im2col_agree_with_torch(data, torch):
+    """float64: a depthwise layer through its own kernels (cpu and reference) and through the
+    grouped im2col GEMM gives PyTorch's output and gradients."""
+    inputs = _conv2d(data, kinds=("depthwise",))
+    arrays, kw = inputs.arrays, inputs.kwargs
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    want = torch.nn.functional.conv2d(*theirs[:2], _bias(theirs[2:]), **kw)
+    dy = values(data, tuple(want.shape))
+    want.backward(torch.tensor(dy))
+    ways = {
+        "depthwise cpu": {},
+        "depthwise reference": dict.fromkeys(DEPTHWISE_KERNELS, "reference"),
+        "im2col": {"im2col": "cpu"},
+    }
+    for name, use in ways.items():
+        ours = [md.tensor(a, requires_grad=True) for a in arrays]
+        with kernels.use(**use):
+            y = F.conv2d(ours[0], ours[1], _bias(ours[2:]), **kw)
+            y.backward(dy)
+        np.testing.assert_allclose(y.numpy(), want.detach(), rtol=1e-10, atol=1e-12, err_msg=name)
         for a, t in zip(ours, theirs):
             np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-11, err_msg=name)
 
@@ -209,9 +263,10 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(data):
         int((n + 2 * p - d * (k_ - 1) - 1) % s)
         for n, p, d, k_, s in zip(x.shape[2:], padding, dilation, k, stride)
     )
-    xt = F.conv_transpose2d(
-        md.tensor(y), md.tensor(w), None, tuple(stride), tuple(padding), extra, tuple(dilation)
-    )
+    xt = F.conv_transpose2d(  # PyTorch's order: groups, then dilation
+        md.tensor(y), md.tensor(w), None, tuple(stride), tuple(padding), extra, kw["groups"],
+        tuple(dilation),
+    )  # fmt: skip
     assert xt.shape == x.shape
     lhs = np.vdot(F.conv2d(md.tensor(x), md.tensor(w), **kw).numpy(), y)
     assert lhs == pytest.approx(np.vdot(x, xt.numpy()), rel=1e-10, abs=1e-10)
@@ -271,6 +326,120 @@ def test_conv_transpose2d_layer_output_size(torch):
         up(md.tensor(x), output_size=(9, 9))
 
 
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, (2, 0), "same", "valid"], ids=str)
+def test_conv2d_layer_padding_modes_and_groups_match_torch(padding_mode, padding, torch):
+    """Non-zero modes pad with F.pad first (an even kernel with 'same' puts the extra column
+    on the right), then convolve with padding 0: output and every gradient as PyTorch's."""
+    kwargs = {"padding": padding, "groups": 2, "padding_mode": padding_mode, "dilation": (1, 2)}
+    ours, theirs = nn.Conv2d(4, 6, (3, 2), **kwargs), torch.nn.Conv2d(4, 6, (3, 2), **kwargs)
+    ours.double(), theirs.double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 7))
+    xo, xt = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (yo * yo).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_allclose(xo.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-11)
+    for name, p in theirs.named_parameters():
+        np.testing.assert_allclose(getattr(ours, name).grad, p.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_conv_layers_take_torchs_arguments_in_torchs_order(torch):
+    for ours, theirs in (
+        (nn.Conv2d, torch.nn.Conv2d),
+        (nn.ConvTranspose2d, torch.nn.ConvTranspose2d),
+    ):
+        names = list(inspect.signature(ours.__init__).parameters)
+        assert names == list(inspect.signature(theirs.__init__).parameters)
+    # positional, as PyTorch: ..., output_padding, groups, bias, dilation
+    up, their_up = (
+        nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, 2, False, 2),
+        torch.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, 2, False, 2),
+    )
+    assert up.weight.shape == tuple(their_up.weight.shape) == (4, 3, 3, 3)
+    assert repr(up) == repr(their_up) and up.bias is None
+    up.double(), their_up.double()
+    up.load_state_dict({k: v.detach().numpy() for k, v in their_up.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((1, 4, 3, 5))
+    np.testing.assert_allclose(
+        up(md.tensor(x)).numpy(), their_up(torch.tensor(x)).detach().numpy(), atol=1e-12
+    )
+    conv = nn.Conv2d(4, 8, 3, 1, 1, 1, 4, dtype=md.float64)
+    assert conv.weight.shape == (8, 1, 3, 3) and conv.weight.dtype == np.float64
+
+
+def test_functional_signatures_are_torchs():
+    assert list(inspect.signature(F.conv2d).parameters) == [
+        "input", "weight", "bias", "stride", "padding", "dilation", "groups",
+    ]  # fmt: skip
+    assert list(inspect.signature(F.conv_transpose2d).parameters) == [
+        "input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation",
+    ]  # fmt: skip
+
+
+def test_grouped_layers_start_like_torch():
+    """fan_in = in_channels/groups*KH*KW for Conv2d, out_channels/groups*KH*KW for the
+    transpose (weight.shape[1] times the kernel, PyTorch's convention)."""
+    md.manual_seed(0)
+    conv = nn.Conv2d(8, 4, 3, groups=4)
+    bound = 1 / np.sqrt(2 * 9)
+    assert conv.weight.shape == (4, 2, 3, 3)
+    assert 0.8 * bound < np.abs(conv.weight.data).max() <= bound
+    up = nn.ConvTranspose2d(4, 8, 3, groups=2)
+    assert up.weight.shape == (4, 4, 3, 3) and np.abs(up.weight.data).max() <= 1 / np.sqrt(4 * 9)
+
+
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+def test_unbatched_input_gives_an_unbatched_output_like_torch(op, torch):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 6, 5)), rng.standard_normal((4, 2, 3, 3))
+    ours, theirs = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = getattr(F, op)(ours, md.tensor(w), None, 2, 1, groups=2) if op == "conv2d" else None
+    if op == "conv2d":
+        want = torch.nn.functional.conv2d(theirs, torch.tensor(w), None, 2, 1, groups=2)
+    else:
+        y = F.conv_transpose2d(ours, md.tensor(w), None, 2, 1, 1, groups=2)
+        want = torch.nn.functional.conv_transpose2d(theirs, torch.tensor(w), None, 2, 1, 1, 2)
+    assert y.shape == tuple(want.shape) and y.ndim == 3
+    np.testing.assert_allclose(y.numpy(), want.detach().numpy(), atol=1e-12)
+    y.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), atol=1e-12)
+
+
+LAYER_BAD = [
+    # (layer, arguments, keyword arguments, message)
+    ("Conv2d", (4, 6, 3), {"groups": 3}, r"Conv2d: in_channels=4 must be divisible by groups=3"),
+    ("Conv2d", (4, 6, 3), {"groups": 4}, r"Conv2d: out_channels=6 must be divisible by groups=4"),
+    ("Conv2d", (4, 6, 3), {"groups": 0}, r"Conv2d: groups must be a positive int, got 0"),
+    ("Conv2d", (4, 6, 3), {"padding": "full"}, r"Conv2d: padding must be .* got 'full'"),
+    ("Conv2d", (4, 6, 3), {"padding": "same", "stride": 2}, r"'same' needs stride 1, got"),
+    ("Conv2d", (4, 6, 3), {"padding_mode": "edge"}, r"Conv2d: padding_mode must be one of"),
+    (
+        "ConvTranspose2d",
+        (4, 6, 3),
+        {"padding_mode": "reflect"},
+        r"ConvTranspose2d: padding_mode must be 'zeros' .* got 'reflect'",
+    ),
+    ("ConvTranspose2d", (4, 6, 3), {"groups": 4}, r"out_channels=6 must be divisible by groups=4"),
+]
+
+
+@pytest.mark.parametrize("layer, args, kwargs, message", LAYER_BAD)
+def test_bad_layer_arguments_are_value_errors_torch_also_raises(layer, args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(nn, layer)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("layer, args, kwargs, message", LAYER_BAD)
+def test_torch_refuses_the_same_layer_arguments(layer, args, kwargs, message, torch):
+    with pytest.raises((ValueError, RuntimeError)):
+        getattr(torch.nn, layer)(*args, **kwargs)
+
+
 # ---- bad input ------------------------------------------------------------------------------
 
 
@@ -278,10 +447,10 @@ BAD = [
     # (op, input shape, weight shape, keyword arguments, expected message)
     (
         "conv2d",
-        (3, 8, 8),
+        (8, 8),
         (4, 3, 3, 3),
         {},
-        r"conv2d: expected a 4-D input .* got shape \(3, 8, 8\)",
+        r"conv2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(8, 8\)",
     ),
     (
         "conv2d",
@@ -311,7 +480,22 @@ BAD = [
         (1, 1, 5, 5),
         (1, 1, 3),
         {},
-        r"conv2d: expected a 4-D weight \(C_out, C_in, KH, KW\)",
+        r"conv2d: expected a 4-D weight \(C_out, C_in/groups, KH, KW\)",
+    ),
+    ("conv2d", (1, 4, 5, 5), (4, 2, 3, 3), {"groups": 0}, r"conv2d: groups must be a positive"),
+    (
+        "conv2d",
+        (1, 4, 5, 5),
+        (4, 3, 3, 3),
+        {"groups": 2},
+        r"conv2d: expected input with 6 channels \(weight is \(4, 3, 3, 3\), groups=2\), got",
+    ),
+    (
+        "conv2d",
+        (1, 4, 5, 5),
+        (3, 2, 3, 3),
+        {"groups": 2},
+        r"conv2d: groups=2 must divide the weight's dim 0 \(3 output channels\)",
     ),
     (
         "conv_transpose2d",
@@ -319,6 +503,13 @@ BAD = [
         (3, 2, 3, 3),
         {},
         r"conv_transpose2d: expected input with 3 channels",
+    ),
+    (
+        "conv_transpose2d",
+        (1, 3, 4, 4),
+        (3, 2, 3, 3),
+        {"groups": 2},
+        r"conv_transpose2d: groups=2 must divide the weight's dim 0 \(3 input channels\)",
     ),
     (
         "conv_transpose2d",
@@ -342,6 +533,21 @@ def test_bad_input_is_a_value_error_naming_the_op(op, x_shape, w_shape, kwargs, 
     x, w = md.tensor(np.zeros(x_shape)), md.tensor(np.zeros(w_shape))
     with pytest.raises(ValueError, match=message):
         getattr(F, op)(x, w, **kwargs)
+
+
+@pytest.mark.parametrize("op, x_shape, w_shape, kwargs, message", BAD)
+def test_torch_refuses_the_same_input(op, x_shape, w_shape, kwargs, message, torch):
+    """Each BAD case is one PyTorch refuses too (our conditions are PyTorch's)."""
+    x, w = torch.zeros(x_shape, dtype=torch.float64), torch.zeros(w_shape, dtype=torch.float64)
+    with pytest.raises((RuntimeError, ValueError)):
+        getattr(torch.nn.functional, op)(x, w, **kwargs)
+
+
+def test_grouped_bias_of_a_transpose_conv_has_groups_times_the_weights_channels():
+    x, w = md.tensor(np.zeros((1, 4, 3, 3))), md.tensor(np.zeros((4, 3, 2, 2)))
+    assert F.conv_transpose2d(x, w, md.tensor(np.zeros(6)), groups=2).shape == (1, 6, 4, 4)
+    with pytest.raises(ValueError, match=r"expected bias of shape \(6,\) .* groups=2, got \(3,\)"):
+        F.conv_transpose2d(x, w, md.tensor(np.zeros(3)), groups=2)
 
 
 def test_bias_and_dtype_mismatches_are_value_errors():
