@@ -26,8 +26,9 @@ class XLogX(Function):
         xp = backend.array_module(t)
         with np.errstate(divide="ignore", invalid="ignore"):  # CuPy never warns
             log_t = xp.log(t)
+            out = xp.where(t == 0, 0, t * log_t).astype(t.dtype, copy=False)
         ctx.save_for_backward(t, log_t)
-        return xp.where(t == 0, 0, t * log_t).astype(t.dtype, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, g):
