@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.layer_norm import group_norm, layer_norm
+from ..ops.layer_norm import group_norm, instance_norm, layer_norm, rms_norm
 from ..ops.norm import batch_norm
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -148,6 +148,8 @@ class GroupNorm(Module):
         affine: bool = True,
         device: str | None = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
@@ -162,7 +164,7 @@ class GroupNorm(Module):
         )
         dt = _dtype(dtype)
         self.weight = Parameter(np.ones(num_channels, dt)) if affine else None
-        self.bias = Parameter(np.zeros(num_channels, dt)) if affine else None
+        self.bias = Parameter(np.zeros(num_channels, dt)) if affine and bias else None
         if device not in (None, "cpu"):
             self.to(device)
 
@@ -171,3 +173,84 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Each channel of each sample normalised over its own positions; ``affine`` and
+    ``track_running_stats`` are off by default, as in PyTorch."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: str | None = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = type(self).__name__
+        if input.ndim not in self.dims:
+            raise ValueError(
+                f"{name}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, "
+                f"got shape {input.shape}"
+            )
+        unbatched = input.ndim == min(self.dims)
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features and self.affine:
+            raise ValueError(
+                f"{name}: expected input with {self.num_features} channels, got {input.shape}"
+            )
+        use_input_stats = self.training or self.running_mean is None
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_input_stats, self.momentum, self.eps)  # fmt: skip
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """``nn.InstanceNorm1d``: (N, C, L) or unbatched (C, L) inputs."""
+
+    dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """``nn.InstanceNorm2d``: (N, C, H, W) or unbatched (C, H, W) inputs."""
+
+    dims = (3, 4)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dims.  See `minidl.nn.functional.rms_norm`."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = Parameter(np.ones(shape, _dtype(dtype))) if elementwise_affine else None
+        if device not in (None, "cpu"):
+            self.to(device)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )

@@ -101,6 +101,8 @@ def batch_norm(
         raise ValueError(f"{op}: give both running_mean and running_var, or neither")
     if not training and running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+    if x.numel() == 0:  # an empty batch: nothing to normalise, no statistics to update
+        return x * 1.0
     if training and x.numel() // max(C, 1) <= 1:
         raise ValueError(
             f"{op}: expected more than 1 value per channel when training, got input "
