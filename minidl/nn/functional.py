@@ -66,7 +66,12 @@ from ..ops.metric_loss import (  # noqa: F401  (re-exported)
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.layer_norm import group_norm, layer_norm  # noqa: F401  (re-exported)
+from ..ops.layer_norm import (  # noqa: F401  (re-exported)
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
 from ..ops.norm import batch_norm  # noqa: F401  (re-exported)
 from ..ops.sparse import embedding, one_hot  # noqa: F401  (re-exported)
 from ..ops.pool import (  # noqa: F401  (re-exported)
