@@ -9,7 +9,8 @@
   accepted when the input holds the same value at both indices (ties make the index
   legitimately ambiguous; PyTorch documents no tie order).
 - Tuples and named tuples (``torch.return_types.max``): same length, element by element,
-  and the same field names (``values``, ``indices``) readable as attributes.
+  and the same field names (``values``, ``indices``) readable as attributes; a list is
+  accepted where torch returns a plain tuple (``split``).
 - Python numbers (``item()``): the same kind (bool, int, float) and the same value.
 - Gradients: as floating tensors. A gradient minidl does not produce (None) matches a torch
   gradient that is None or all zeros; against a nonzero one it is "no gradient".
