@@ -14,7 +14,8 @@ measured. The demo
 4. enrols 20 test people with one image each and identifies other views of them (one-shot),
    and shows views of the 10 other test people, who should be rejected as strangers (d > T).
 
-Writes roc.png, embedding.png, pairs.png to --out and the metrics JSON.
+Prints a summary; writes roc.png, embedding.png, pairs.png and metrics.json to --out (default
+out/siamese/; --metrics PATH writes the metrics elsewhere).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..metrics import accuracy_at_threshold, best_threshold, roc_auc, roc_curve
 from ..mining import mine_triplets
 from ..models import EmbeddingNet, FaceDatabase, SiameseNet
 from ..nn import functional as F
+from ..numbers import fmt
 from ..random import manual_seed
 from ..tensor import tensor
 from .common import DemoRun, parse_args
@@ -246,15 +248,13 @@ def run_demo(run: DemoRun, cfg: Config) -> int:
     rng = np.random.default_rng(run.seed)
     split = make_split(run.seed, cfg)
     pixels = feature_verification(split.val.images, split.test.images, split)
-    print(f"pixels: test accuracy {pixels['accuracy']:.3f}, AUC {pixels['auc']:.3f}")
 
     net = EmbeddingNet(dim=cfg.dim, width=cfg.width).to(run.device)
     losses = train_embedding(net, split.train_people, cfg, rng, run.device)
     first, last = np.mean(losses[:10]), np.mean(losses[-10:])
-    print(f"triplet loss: first steps {first:.3f}, last {last:.3f} ({run.seconds():.0f} s)")
+    print(f"triplet loss: first steps {fmt(first)}, last {fmt(last)} ({fmt(run.seconds(), 2)} s)")
     f_test = net.embed(split.test.images)
     embedding = feature_verification(net.embed(split.val.images), f_test, split)
-    print(f"embedding: test accuracy {embedding['accuracy']:.3f}, AUC {embedding['auc']:.3f}")
 
     siamese = SiameseNet(copy.deepcopy(net)).to(run.device)  # the triplet net stays as it is
     train_siamese(siamese, split.train_people, cfg, rng, run.device)
@@ -263,7 +263,6 @@ def run_demo(run: DemoRun, cfg: Config) -> int:
         -siamese_logits(siamese, split.test, split.test_pairs),
         split,
     )
-    print(f"siamese: test accuracy {head['accuracy']:.3f}, AUC {head['auc']:.3f}")
 
     recog = recognition(net, split.test, embedding["threshold"], run.seed)
     save_pictures(
@@ -275,34 +274,70 @@ def run_demo(run: DemoRun, cfg: Config) -> int:
         metrics[f"verification_auc_{name}"] = round(r["auc"], 4)
     metrics["verification_threshold_embedding"] = round(embedding["threshold"], 4)
     metrics.update({k: round(v, 4) for k, v in recog.items()})
-    run.write_metrics({**metrics, "quick": run.quick, "device": run.device})
+    metrics.update(quick=run.quick, device=run.device)
+    people = (len(split.train_people), len(np.unique(split.test.labels)))
+    run.finish(metrics, summary(metrics, *people))
     return 0
 
 
 def save_pictures(run: DemoRun, split: Split, results: dict[str, dict], f_test: np.ndarray) -> None:
-    """roc.png (every method, dots at the validation-chosen T), embedding.png, pairs.png."""
-    import matplotlib.pyplot as plt
-
-    from ..viz.embeddings import plot_embedding_2d, plot_pairs, plot_roc_curves
+    """roc.png (every method, dots at the validation-chosen T), embedding.png (pixels and
+    embedding of the same test people, side by side), pairs.png."""
+    from ..viz.embeddings import plot_embeddings, plot_pairs, plot_roc_curves
 
     people = len(np.unique(split.test.labels))
-    figures = {
-        "roc.png": plot_roc_curves(
+    shown = 8
+    spaces = {"raw pixels": split.test.images, "learned embedding": f_test}
+    run.save(
+        plot_roc_curves(
             {name: r["roc"] for name, r in results.items()},
             {name: r["point"] for name, r in results.items()},
-            title="verification ROC, test people (dots: T chosen on validation)",
+            title="verification ROC on the test people\n(dots: T chosen on validation)",
         ),
-        "embedding.png": plot_embedding_2d(
-            f_test, split.test.labels, f"{min(20, people)} of the {people} test people (unseen)"
+        "roc.png",
+        dpi=100,
+    )
+    run.save(
+        plot_embeddings(
+            spaces,
+            split.test.labels,
+            f"{shown} of the {people} test people, never seen in training (PCA of their views)",
+            max_people=shown,
         ),
-        "pairs.png": plot_pairs(
+        "embedding.png",
+        dpi=100,
+    )
+    run.save(
+        plot_pairs(
             split.test.images[split.test_pairs.first],
             split.test.images[split.test_pairs.second],
             pair_distances(f_test, split.test_pairs),
             split.test_pairs.same,
             results["embedding"]["threshold"],
         ),
-    }
-    for name, fig in figures.items():
-        fig.savefig(run.out / name, dpi=100)
-        plt.close(fig)
+        "pairs.png",
+        dpi=100,
+    )
+
+
+def summary(m: dict[str, Any], train_people: int, test_people: int) -> list[str]:
+    """What a student reads at the end of the run."""
+    rows = (
+        ("triplet embedding", "embedding"),
+        ("Siamese head", "siamese"),
+        ("raw pixels", "pixels"),
+    )
+    lines = [
+        f"verification of {test_people} people never seen in training ({train_people} trained):"
+    ]
+    for name, key in rows:
+        lines.append(
+            f"  {name + ':':<19}accuracy {fmt(m[f'verification_accuracy_{key}'])}, "
+            f"AUC {fmt(m[f'verification_auc_{key}'])}"
+        )
+    lines.append(
+        f"one-shot recognition, {ENROLLED} people enrolled with one photo each: top-1 "
+        f"{fmt(m['recognition_top1'])}; strangers rejected {fmt(m['unknown_rejection'])} "
+        f"(T = {fmt(m['verification_threshold_embedding'])})"
+    )
+    return lines

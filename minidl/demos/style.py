@@ -10,8 +10,9 @@ Starting from the content image, L-BFGS optimises the pixels to lower
 a stand-in for the pretrained VGG-19 of Gatys et al., which cannot be downloaded here.
 Content is matched at conv3_1, style at conv1_1 … conv4_1 with equal weights.
 
-Writes to --out: ``style_transfer.png`` (content | style | result) and ``losses.png`` (style
-and content loss at every evaluation); --metrics: one JSON object with
+Prints a summary; writes to --out (default ``out/style/``): ``style_transfer.png`` (content |
+style | result), ``losses.png`` (style and content loss at every evaluation) and
+``metrics.json`` (--metrics PATH writes it elsewhere), one JSON object with
 ``style_loss_initial`` (of the content image, where the optimisation starts),
 ``style_loss_final`` and ``content_loss_final`` (of the result, clipped to [0, 1] as shown),
 ``style_loss_reduction`` (initial / final), ``evaluations``, ``seconds`` and the settings.
@@ -28,6 +29,7 @@ from minidl.data.images import sample_image
 from minidl.demos.common import DemoRun, parse_args
 from minidl.models.style import random_feature_net
 from minidl.models.style_transfer import StyleObjective, stylize, to_hwc
+from minidl.numbers import fmt
 
 CONTENT, STYLE = "chelsea", "brick"
 ALPHA, BETA, TV_WEIGHT = 1.0, 1e6, 1.0
@@ -38,25 +40,52 @@ def _pictures(run: DemoRun, content, style, result, history, metrics) -> None:
     titles = (
         f"content ({CONTENT})",
         f"style ({STYLE})",
-        f"result (style loss ÷{metrics['style_loss_reduction']:.0f})",
+        f"result (style loss {fmt(metrics['style_loss_reduction'], 2)}x lower)",
     )
     for ax, image, title in zip(axes, (content, style, result), titles):
         ax.imshow(to_hwc(image))
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(run.out / "style_transfer.png", dpi=100)
-    plt.close(fig)
+    run.save(fig, "style_transfer.png", dpi=100)
 
-    fig, ax = plt.subplots(figsize=(5, 3.3))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.semilogy([h["style"] for h in history], label="style loss")
-    # the content loss is 0 at the start (the content image itself): plot from evaluation 2
-    ax.semilogy(range(1, len(history)), [h["content"] for h in history[1:]], label="content loss")
+    # evaluation 1 is the content image itself, whose content loss is 0 (no point on a log
+    # scale): the curve starts at evaluation 2, and a note says why it then rises
+    content_losses = [h["content"] for h in history[1:]]
+    ax.semilogy(range(1, len(history)), content_losses, label="content loss")
+    ax.annotate(
+        "the optimisation starts at the content image:\nits content loss is 0, and rises as the"
+        " style comes in",
+        xy=(1, content_losses[0]),
+        xytext=(0.12, 0.06),
+        textcoords="axes fraction",
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "color": "grey"},
+    )
     ax.set_xlabel("evaluation (forward + backward)")
-    ax.legend()
+    ax.set_ylabel("loss (log scale)")
+    ax.set_title(
+        f"style loss {fmt(metrics['style_loss_reduction'], 2)}x lower, "
+        f"content loss {fmt(metrics['content_loss_final'])}",
+        fontsize=10,
+    )
+    ax.legend(loc="center right", fontsize=9)
     fig.tight_layout()
-    fig.savefig(run.out / "losses.png", dpi=100)
-    plt.close(fig)
+    run.save(fig, "losses.png", dpi=100)
+
+
+def summary(m: dict) -> list[str]:
+    """What a student reads at the end of the run."""
+    return [
+        f"style transfer, {m['size']}x{m['size']}, {m['evaluations']} evaluations of L-BFGS "
+        f"in {fmt(m['seconds_optimising'], 2)} s:",
+        f"  style loss {fmt(m['style_loss_initial'])} -> {fmt(m['style_loss_final'])} "
+        f"({fmt(m['style_loss_reduction'], 2)}x lower)",
+        f"  content loss of the result {fmt(m['content_loss_final'])} (0 at the start: the "
+        "content image)",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,5 +117,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": run.quick,
     }
     _pictures(run, content, style, result, history, metrics)
-    run.write_metrics(metrics)
+    run.finish(metrics, summary(metrics))
     return 0

@@ -34,9 +34,10 @@ Baselines, on the same held-out slices:
   pixel (`minidl.models.SlidingWindowClassifier`); it is evaluated on the first
   ``sliding_window_slices`` test slices only, because it costs one forward pass per pixel.
 
-Writes to --out: ``predictions.png`` (inputs / truth / prediction / error on held-out slices)
-and ``training_curve.png``; --metrics: one JSON object (``dice``, ``iou``, ``threshold_dice``,
-``sliding_window_dice``, ``seconds``, and more).
+Prints a summary; writes to --out (default ``out/unet/``): ``predictions.png`` (inputs /
+truth / prediction / error on held-out slices), ``training_curve.png`` and ``metrics.json``
+(one JSON object: ``dice``, ``iou``, ``threshold_dice``, ``sliding_window_dice``, ``seconds``,
+and more; --metrics PATH writes it elsewhere).
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
@@ -57,6 +57,7 @@ from minidl.demos.common import DemoRun, parse_args
 from minidl.metrics import dice, iou
 from minidl.models import SlidingWindowClassifier, UNet
 from minidl.models.fcn import prior_shift, sample_patches
+from minidl.numbers import fmt
 from minidl.train import fit
 
 
@@ -131,11 +132,23 @@ def save_pictures(run: DemoRun, test: tuple, pred: np.ndarray, history, lines: d
     fig = viz.segmentation_grid(
         test[0][show], test[1][show], pred[show], title="held-out slices (U-Net)"
     )
-    fig.savefig(run.out / "predictions.png", dpi=90)
-    plt.close(fig)
+    run.save(fig, "predictions.png", dpi=90)
     fig = viz.plot_history(history, baselines=lines, title="U-Net on brain-tumour slices")
-    fig.savefig(run.out / "training_curve.png", dpi=90)
-    plt.close(fig)
+    run.save(fig, "training_curve.png", dpi=90)
+
+
+def summary(m: dict) -> list[str]:
+    """What a student reads at the end of the run."""
+    n = m["sliding_window_slices"]
+    return [
+        f"U-Net on {m['test_slices']} held-out slices: Dice {fmt(m['dice'])}, IoU {fmt(m['iou'])}",
+        f"  blurred global threshold:  Dice {fmt(m['threshold_dice'])}",
+        f"  sliding-window CNN:        Dice {fmt(m['sliding_window_dice'])} on the first {n} "
+        f"slices (U-Net on them: {fmt(m['dice_on_sliding_window_slices'])}), "
+        f"{fmt(m['sliding_window_slowdown'], 2)}x slower per slice",
+        f"trained {m['config']['epochs']} epochs in {fmt(m['train_seconds'], 2)} s "
+        f"({m['parameters']} parameters)",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,22 +183,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     test_dice = dice(pred, test[1])
     lines = {"U-Net, final (test set)": test_dice, "threshold baseline (test set)": threshold}
     save_pictures(run, test, pred, history, lines)
-    run.write_metrics(
-        {
-            "dice": round(test_dice, 4),
-            "iou": round(iou(pred, test[1]), 4),
-            "threshold_dice": round(threshold, 4),
-            "sliding_window_dice": round(window_dice, 4),
-            "sliding_window_slices": cfg.window_slices,
-            "dice_on_sliding_window_slices": round(
-                dice(pred[: cfg.window_slices], test[1][: cfg.window_slices]), 4
-            ),
-            "unet_seconds_per_slice": round(unet_seconds, 4),
-            "sliding_window_seconds_per_slice": round(window_seconds, 3),
-            "train_seconds": round(train_seconds, 1),
-            "final_val_dice": round(history.last["val_dice"], 4),
-            "parameters": model.num_parameters(),
-            "config": {**asdict(cfg), "padding": "same", "batchnorm": True},
-        }
-    )
+    metrics = {
+        "dice": round(test_dice, 4),
+        "iou": round(iou(pred, test[1]), 4),
+        "threshold_dice": round(threshold, 4),
+        "sliding_window_dice": round(window_dice, 4),
+        "sliding_window_slices": cfg.window_slices,
+        "dice_on_sliding_window_slices": round(
+            dice(pred[: cfg.window_slices], test[1][: cfg.window_slices]), 4
+        ),
+        "unet_seconds_per_slice": round(unet_seconds, 4),
+        "sliding_window_seconds_per_slice": round(window_seconds, 3),
+        "train_seconds": round(train_seconds, 1),
+        "final_val_dice": round(history.last["val_dice"], 4),
+        "parameters": model.num_parameters(),
+        "config": {**asdict(cfg), "padding": "same", "batchnorm": True},
+        "test_slices": len(pred),
+        "sliding_window_slowdown": round(window_seconds / max(unet_seconds, 1e-9), 1),
+    }
+    run.finish(metrics, summary(metrics))
     return 0

@@ -11,8 +11,8 @@ Three parts, each printed as it finishes:
    (``minidl.kernels.use``), against float64 finite differences;
 3. speed: the implementation against the shipped kernel of the same device, on a realistic
    input ("2.1x slower than the shipped cpu kernel"). How fast is not part of ``ok``, but an
-   implementation that raises here fails, as in step 1. Skipped under the CUDA simulator,
-   where timing means nothing.
+   implementation that raises here fails, as in step 1. Not measured for an implementation
+   that failed step 1 or 2, nor under the CUDA simulator, where timing means nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, kernels
+from ..numbers import fmt
 from .spec import Args, Case, KernelSpec, compare
 
 # One specs module per kernel family; add yours here (see spec.py).
@@ -176,8 +177,8 @@ def _speed(spec: KernelSpec, op: str, fn: Callable, device: str) -> tuple[str, s
     else:
         verdict = "about as fast as (within 10%)"
     line = (
-        f"{verdict} the shipped {shipped_impl} kernel: {ours * 1e3:.3f} ms against "
-        f"{theirs * 1e3:.3f} ms on {spec.bench.name}"
+        f"{verdict} the shipped {shipped_impl} kernel: {fmt(ours * 1e3)} ms against "
+        f"{fmt(theirs * 1e3)} ms on {spec.bench.name}"
     )
     return line, None
 
@@ -223,7 +224,10 @@ def check(
             report.gradcheck = None
         except Exception as exc:  # GradcheckError, or the kernel failing inside the op
             report.gradcheck = f"{type(exc).__name__}: {exc}"
-    if bench and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    right = all(err is None for _, err in report.cases) and report.gradcheck in (None, "skipped")
+    if bench and not right:  # the speed of a wrong answer means nothing
+        report.timing = "not measured: it must be right first (see the failures above)"
+    elif bench and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         report.timing = "skipped (CUDA simulator: timings mean nothing)"
     elif bench:
         report.timing, report.timing_error = _speed(spec, op, fn, device)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..numbers import fmt_apart
+
 Args = tuple[tuple[Any, ...], dict[str, Any]]  # positional and keyword arguments of a kernel
 
 
@@ -69,9 +71,10 @@ def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
         return None
     bad = np.argwhere(~same)
     where = tuple(int(i) for i in bad[0])
+    shown_got, shown_want = fmt_apart(got[where], want[where])
     return (
         f"{name}: {len(bad)} of {want.size} values differ; first at {where}: "
-        f"got {got[where]!r}, expected {want[where]!r}"
+        f"got {shown_got}, expected {shown_want}"
     )
 
 

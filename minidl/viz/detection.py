@@ -14,9 +14,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 
 from .. import backend
+from ..boxes import box_iou
+from ..metrics.detection import mask_iou
+from ..numbers import fmt
 from ..tensor import Tensor
 
 SHAPES_CLASSES = ("background", "circle", "square", "triangle")
@@ -66,28 +70,39 @@ def draw_instances(
     score_threshold: float = 0.5,
     alpha: float = 0.45,
     title: str | None = None,
+    colours: Sequence[str] | None = None,
 ) -> Axes:
     """An image with one colour per instance: tinted and outlined mask, box, "class score"
-    tag, keypoints.
+    tag, keypoints (white dots edged in the instance's colour).
 
     Shapes: image (C, H, W) or (H, W); boxes (D, 4); labels (D,); masks (D, H, W) bool;
     scores (D,) (instances under ``score_threshold`` are not drawn); keypoints (D, K, 3)
     with a third column > 0 for the keypoints to draw (visibility or probability).
+    ``colours``: one per instance (default: `PALETTE` in order; `matched_colours` gives
+    predictions the colours of the true objects they found). Tags of boxes that share a
+    corner are stacked, not drawn over each other.
     """
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     picture = _image(image)
     if picture.ndim == 2:
         picture = np.repeat(picture[..., None], 3, axis=2)
     D = 0 if boxes is None else len(_numpy(boxes))
+    colours = (
+        list(colours) if colours is not None else [PALETTE[d % len(PALETTE)] for d in range(D)]
+    )
     keep = np.ones(D, bool) if scores is None else _numpy(scores) >= score_threshold
     if masks is not None:
         for d, m in enumerate(_numpy(masks).astype(bool)):
             if keep[d]:
-                colour = _rgb(PALETTE[d % len(PALETTE)])
-                picture = np.where(m[..., None], (1 - alpha) * picture + alpha * colour, picture)
+                tinted = (1 - alpha) * picture + alpha * _rgb(colours[d])
+                picture = np.where(m[..., None], tinted, picture)
     ax.imshow(picture, interpolation="nearest")
-    for d in np.flatnonzero(keep):
-        colour = PALETTE[d % len(PALETTE)]
+    order = np.flatnonzero(keep)
+    if scores is not None:  # the surest first: its tag keeps its place at the box's corner
+        order = order[np.argsort(-_numpy(scores)[order], kind="stable")]
+    tags = _TagStack(ax)
+    for d in order:
+        colour = colours[d]
         if masks is not None and _numpy(masks)[d].any():
             # an outline too: a tint alone is hard to see on an object of a similar colour
             ax.contour(
@@ -101,17 +116,9 @@ def draw_instances(
         )
         tag = class_names[int(_numpy(labels)[d])] if labels is not None else ""
         if scores is not None:
-            tag += f" {float(_numpy(scores)[d]):.2f}"
-        if tag:
-            ax.text(
-                x1 - 0.5,
-                y1 - 1,
-                tag,
-                color="white",
-                fontsize=6,
-                va="bottom",
-                bbox={"facecolor": colour, "pad": 0.5, "linewidth": 0, "alpha": 0.8},
-            )
+            tag += f" {fmt(float(_numpy(scores)[d]), 2)}"
+        if tag.strip():
+            tags.add(tag.strip(), (x1 - 0.5, y1 - 1), colour)
         if keypoints is not None:
             kp = _numpy(keypoints)[d]
             shown = kp[kp[:, 2] > 0]
@@ -131,6 +138,71 @@ def draw_instances(
     return ax
 
 
+class _TagStack:
+    """Places "class score" tags at their boxes' top-left corners, one above the other where
+    two would overlap (duplicate detections share a corner). Offsets are in points, so the
+    stack survives a later tight_layout that rescales the axes."""
+
+    FONTSIZE = 6
+    HEIGHT = FONTSIZE * 1.45  # one tag with its box, in points
+    SLACK = 1.3  # the axes may shrink a little in tight_layout: keep tags that far apart
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        self.placed: list[tuple[float, float, float, float]] = []  # (x0, y0, x1, y1) points
+
+    def _points(self, xy: tuple[float, float]) -> np.ndarray:
+        return self.ax.transData.transform(xy) * 72 / self.ax.figure.dpi
+
+    def _free(self, box: tuple[float, float, float, float]) -> bool:
+        x0, y0, x1, y1 = box
+        grow = (self.SLACK - 1) * self.HEIGHT
+        return all(
+            x1 + grow <= a0 or x0 - grow >= a1 or y1 + grow <= b0 or y0 - grow >= b1
+            for a0, b0, a1, b1 in self.placed
+        )
+
+    def add(self, text: str, xy: tuple[float, float], colour: str) -> None:
+        x, y = self._points(xy)
+        width = 0.62 * self.FONTSIZE * len(text) + 2
+        lift = 0.0
+        while not self._free((x, y + lift, x + width, y + lift + self.HEIGHT)):
+            lift += self.HEIGHT * self.SLACK
+        self.placed.append((x, y + lift, x + width, y + lift + self.HEIGHT))
+        self.ax.annotate(
+            text,
+            xy,
+            xytext=(0, lift),
+            textcoords="offset points",
+            color="white",
+            fontsize=self.FONTSIZE,
+            va="bottom",
+            bbox={"facecolor": colour, "pad": 0.5, "linewidth": 0, "alpha": 0.8},
+        )
+
+
+def matched_colours(
+    predicted: dict[str, Any], truth: dict[str, Any], iou_threshold: float = 0.5
+) -> list[str]:
+    """A colour per prediction: that of the true object it overlaps most (mask IoU when both
+    have masks, else box IoU) when the IoU reaches ``iou_threshold``, so that one object has
+    one colour in both pictures; otherwise a colour that no true object has."""
+    n_true = len(_numpy(truth["boxes"]))
+    if predicted.get("masks") is not None and truth.get("masks") is not None:
+        overlap = mask_iou(_numpy(predicted["masks"]), _numpy(truth["masks"]))
+    else:
+        overlap = box_iou(_numpy(predicted["boxes"]), _numpy(truth["boxes"]))
+    colours, spare = [], n_true
+    overlap = np.nan_to_num(np.asarray(overlap, float))  # two empty boxes: NaN, no match
+    for row in overlap.reshape(len(_numpy(predicted["boxes"])), n_true):
+        if n_true and row.max() >= iou_threshold:
+            colours.append(PALETTE[int(row.argmax()) % len(PALETTE)])
+        else:
+            colours.append(PALETTE[spare % len(PALETTE)])
+            spare += 1
+    return colours
+
+
 def instance_grid(
     images: Sequence[Any],
     predictions: Sequence[dict[str, Any]],
@@ -139,17 +211,26 @@ def instance_grid(
     score_threshold: float = 0.5,
     size: float = 2.6,
     columns: int | None = None,
+    keypoint_label: str = "keypoints",
 ) -> Figure:
     """Images in a grid of ``columns`` (default: all in one row); under each image's ground
-    truth (if given) its prediction."""
+    truth (if given) its prediction, in the colours of the true objects it found
+    (`matched_colours`). A key under the grid says what colours and dots mean."""
     columns = columns or len(images)
     per_image = 2 if targets is not None else 1
     rows = -(-len(images) // columns) * per_image
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    wide = size * columns >= 10  # the key fits on one line
+    key_height = 0.45 if wide else 0.75
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, size * rows + key_height), squeeze=False
+    )
     for ax in axes.flat:
         ax.set_axis_off()
+    any_keypoints = False
     for i, image in enumerate(images):
         row, col = i // columns * per_image, i % columns
+        p = predictions[i]
+        colours = None
         if targets is not None:
             t = targets[i]
             draw_instances(
@@ -163,7 +244,10 @@ def instance_grid(
                 class_names,
                 title="truth",
             )
-        p = predictions[i]
+            colours = matched_colours(p, t)
+            any_keypoints |= t.get("keypoints") is not None
+        shown = int((_numpy(p["scores"]) >= score_threshold).sum())
+        title = "prediction" if shown else f"prediction: none scored {fmt(score_threshold, 2)}+"
         draw_instances(
             image,
             p["boxes"],
@@ -174,10 +258,50 @@ def instance_grid(
             axes[row + per_image - 1, col],
             class_names,
             score_threshold,
-            title="prediction",
+            title=title,
+            colours=colours,
         )
-    fig.tight_layout()
+        any_keypoints |= p.get("keypoints") is not None and shown > 0
+    keypoints = keypoint_label if any_keypoints else None
+    _key(fig, targets is not None, keypoints, score_threshold, 3 if wide else 1)
+    fig.tight_layout(rect=(0, key_height / fig.get_figheight(), 1, 1))
     return fig
+
+
+def _key(
+    fig: Figure, matched: bool, keypoint_label: str | None, score_threshold: float, ncol: int
+) -> None:
+    """The legend under an instance grid: what its colours and white dots mean."""
+    handles = []
+    if matched:
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor="grey",
+                label="one colour per true object; a prediction wears the colour of the object "
+                "it found (IoU >= 0.5)",
+            )
+        )
+    handles.append(
+        Patch(
+            facecolor="none",
+            edgecolor="none",
+            label=f"tags: class and score (>= {fmt(score_threshold, 2)})",
+        )
+    )
+    if keypoint_label:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="none",
+                markerfacecolor="white",
+                markeredgecolor="grey",
+                label=keypoint_label,
+            )
+        )
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
 
 
 def draw_boxes(

@@ -14,9 +14,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from .. import backend
+from ..numbers import fmt
 from ..tensor import Tensor
 
 # error map colours: correct background, true positive, false positive, false negative
@@ -82,6 +84,15 @@ def show_error(pred: Any, truth: Any, ax: Axes | None = None, legend: bool = Fal
     return ax
 
 
+def error_legend(fig: Figure, ncol: int = 4) -> Legend:
+    """The key to `show_error`'s four colours, at the bottom of ``fig`` (leave room for it:
+    ``fig.tight_layout(rect=(0, 0.05, 1, 1))``)."""
+    handles = [Patch(color=c, label=lbl) for c, lbl in zip(ERROR_COLORS, ERROR_LABELS)]
+    return fig.legend(
+        handles=handles, loc="lower center", ncol=ncol, fontsize="small", frameon=False
+    )
+
+
 def _dice(pred: np.ndarray, truth: np.ndarray) -> float:
     p, t = pred > 0, truth > 0
     total = p.sum() + t.sum()
@@ -113,7 +124,7 @@ def segmentation_grid(
         axes[0, j].set_axis_off()
         overlay(image, truth, axes[1, j], color="#2ca02c")
         overlay(image, predictions[j], axes[2, j], color="#ff7f0e")
-        axes[2, j].set_title(f"Dice {_dice(predictions[j], truth):.3f}", fontsize="small")
+        axes[2, j].set_title(f"Dice {fmt(_dice(predictions[j], truth))}", fontsize="small")
         show_error(predictions[j], truth, axes[3, j], legend=(j == n // 2))
     for row, name in enumerate(("input", "truth", "prediction", "error")):
         axes[row, 0].text(
