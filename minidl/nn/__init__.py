@@ -64,6 +64,15 @@ from .norm import (
     LayerNorm,
     RMSNorm,
 )
+from .one_d import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AvgPool1d,
+    Conv1d,
+    ConvTranspose1d,
+    MaxPool1d,
+    MaxUnpool1d,
+)
 from .padding import (
     CircularPad1d,
     CircularPad2d,
@@ -76,7 +85,6 @@ from .padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
-from .sparse import Embedding
 from .pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -87,3 +95,4 @@ from .pooling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from .sparse import Embedding

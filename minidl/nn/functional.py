@@ -47,6 +47,12 @@ from ..ops.distance import (  # noqa: F401  (re-exported)
     normalize,
     pairwise_distance,
 )
+from ..ops.layer_norm import (  # noqa: F401  (re-exported)
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
 from ..ops.loss import (  # noqa: F401  (re-exported)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -66,14 +72,16 @@ from ..ops.metric_loss import (  # noqa: F401  (re-exported)
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.layer_norm import (  # noqa: F401  (re-exported)
-    group_norm,
-    instance_norm,
-    layer_norm,
-    rms_norm,
-)
 from ..ops.norm import batch_norm  # noqa: F401  (re-exported)
-from ..ops.sparse import embedding, one_hot  # noqa: F401  (re-exported)
+from ..ops.one_d import (  # noqa: F401  (re-exported)
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    avg_pool1d,
+    conv1d,
+    conv_transpose1d,
+    max_pool1d,
+    max_unpool1d,
+)
 from ..ops.pool import (  # noqa: F401  (re-exported)
     avg_pool2d,
     max_pool2d,
@@ -93,6 +101,7 @@ from ..ops.regression_loss import (  # noqa: F401  (re-exported)
 )
 from ..ops.roi import roi_align, roi_pool  # noqa: F401  (re-exported)
 from ..ops.softmax import log_softmax, softmax, softmin  # noqa: F401  (re-exported)
+from ..ops.sparse import embedding, one_hot  # noqa: F401  (re-exported)
 from ..ops.style import content_loss, gram_matrix, style_loss, tv_loss  # noqa: F401
 from ..ops.upsample import bed_of_nails, interpolate  # noqa: F401  (re-exported)
 from ..tensor import Tensor

@@ -35,7 +35,8 @@ def along_axis(A: Any, x: Any, axis: int) -> Any:
     if axis == x.ndim - 1:
         return x @ A.T  # one big GEMM over all leading axes
     shape = x.shape
-    y = A @ x.reshape(*shape[: axis + 1], -1)  # (..., I, rest) -> (..., O, rest)
+    rest = int(np.prod(shape[axis + 1 :]))  # spelled out: -1 is ambiguous for an empty x
+    y = A @ x.reshape(*shape[: axis + 1], rest)  # (..., I, rest) -> (..., O, rest)
     return y.reshape(*shape[:axis], A.shape[0], *shape[axis + 1 :])
 
 
