@@ -166,6 +166,13 @@ CASES: list[tuple[str, list[np.ndarray], Callable]] = [
         [normal(5, 3)],
         lambda L, w: _F(L).embedding(_idx(L, [0, 4, 0, 1]), w, padding_idx=0),
     ),
+    ("conv1d", [normal(2, 4, 9), normal(6, 2, 3), normal(6)],
+     lambda L, x, w, b: _F(L).conv1d(x, w, b, stride=2, padding=1, groups=2)),
+    ("conv_transpose1d", [normal(2, 4, 5), normal(4, 3, 3)],
+     lambda L, x, w: _F(L).conv_transpose1d(x, w, stride=2, output_padding=1)),
+    ("max_pool1d", [distinct(2, 3, 9)], lambda L, x: _F(L).max_pool1d(x, 3, 2, 1)),
+    ("avg_pool1d", [normal(2, 3, 9)], lambda L, x: _F(L).avg_pool1d(x, 3, 2, ceil_mode=True)),
+    ("adaptive_avg_pool1d", [normal(2, 3, 9)], lambda L, x: _F(L).adaptive_avg_pool1d(x, 4)),
     ("round_decimals", [unit(4) + 0.013], lambda L, x: L.round(x, decimals=1) * x),
 ]
 
