@@ -24,12 +24,23 @@ from ..im2col.reference import output_size
 
 
 @njit(cache=True)
+def _column_runs(KW, SW, PW, DW, W, OW):
+    """[lo, hi) of `_valid` for each kernel column kw, computed once per plane: the integer
+    divisions inside cost more than a short row's loop when done per row."""
+    runs = np.empty((KW, 2), dtype=np.int64)
+    for kw in range(KW):
+        runs[kw, 0], runs[kw, 1] = _valid(kw * DW - PW, SW, W, OW)
+    return runs
+
+
+@njit(cache=True)
 def _forward_plane(x, w, bias, y, plane, SH, SW, PH, PW, DH, DW):
     N, C, H, W = x.shape
     C_out, _, KH, KW = w.shape
     OH, OW = y.shape[2], y.shape[3]
     n, o = plane // C_out, plane % C_out
     c = o // (C_out // C)
+    runs = _column_runs(KW, SW, PW, DW, W, OW)
     for i in range(OH):
         out = y[n, o, i]
         out[:] = bias[o]
@@ -40,12 +51,16 @@ def _forward_plane(x, w, bias, y, plane, SH, SW, PH, PW, DH, DW):
             row = x[n, c, ih]
             for kw in range(KW):
                 w_off = kw * DW - PW  # output column j reads input column j*SW + w_off
-                lo, hi = _valid(w_off, SW, W, OW)
+                lo, hi = runs[kw, 0], runs[kw, 1]
                 weight = w[o, 0, kh, kw]
                 if SW == 1:
                     src, dst = row[lo + w_off : hi + w_off], out[lo:hi]
                     for j in range(hi - lo):
                         dst[j] += weight * src[j]
+                elif SW == 2:  # a constant stride: LLVM vectorises the interleaved loads
+                    src, dst = row[2 * lo + w_off :], out[lo:hi]
+                    for j in range(hi - lo):
+                        dst[j] += weight * src[2 * j]
                 else:
                     for j in range(lo, hi):
                         out[j] += weight * row[j * SW + w_off]
@@ -59,6 +74,7 @@ def _weight_grad_channel(x, dy, dw, o, SH, SW, PH, PW, DH, DW):
     C_out, _, KH, KW = dw.shape
     OH, OW = dy.shape[2], dy.shape[3]
     c = o // (C_out // C)
+    runs = _column_runs(KW, SW, PW, DW, W, OW)
     dw[o] = 0
     zero = dw[o, 0, 0, 0]  # of dy's dtype (a literal 0 times a float32 would be a float64)
     for n in range(N):
@@ -71,12 +87,16 @@ def _weight_grad_channel(x, dy, dw, o, SH, SW, PH, PW, DH, DW):
                 row = x[n, c, ih]
                 for kw in range(KW):
                     w_off = kw * DW - PW
-                    lo, hi = _valid(w_off, SW, W, OW)
+                    lo, hi = runs[kw, 0], runs[kw, 1]
                     total = zero
                     if SW == 1:
                         a, b = e[lo:hi], row[lo + w_off : hi + w_off]
                         for j in range(hi - lo):
                             total += a[j] * b[j]
+                    elif SW == 2:
+                        a, b = e[lo:hi], row[2 * lo + w_off :]
+                        for j in range(hi - lo):
+                            total += a[j] * b[2 * j]
                     else:
                         for j in range(lo, hi):
                             total += e[j] * row[j * SW + w_off]
@@ -90,6 +110,7 @@ def _input_grad_plane(dy, w, dx, plane, SH, SW, PH, PW, DH, DW):
     OH, OW = dy.shape[2], dy.shape[3]
     M = C_out // C
     n, c = plane // C, plane % C
+    runs = _column_runs(KW, SW, PW, DW, W, OW)
     for o in range(c * M, c * M + M):
         for i in range(OH):
             e = dy[n, o, i]
@@ -100,12 +121,16 @@ def _input_grad_plane(dy, w, dx, plane, SH, SW, PH, PW, DH, DW):
                 row = dx[n, c, ih]
                 for kw in range(KW):
                     w_off = kw * DW - PW
-                    lo, hi = _valid(w_off, SW, W, OW)
+                    lo, hi = runs[kw, 0], runs[kw, 1]
                     weight = w[o, 0, kh, kw]
                     if SW == 1:
                         src, dst = e[lo:hi], row[lo + w_off : hi + w_off]
                         for j in range(hi - lo):
                             dst[j] += weight * src[j]
+                    elif SW == 2:
+                        src, dst = e[lo:hi], row[2 * lo + w_off :]
+                        for j in range(hi - lo):
+                            dst[2 * j] += weight * src[j]
                     else:
                         for j in range(lo, hi):
                             row[j * SW + w_off] += weight * e[j]
