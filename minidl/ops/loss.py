@@ -46,7 +46,8 @@ class NLLLoss(Function):
         if reduction == "sum":
             return total
         ctx.total_weight = weight.sum()
-        return total / ctx.total_weight
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 = nan: nothing counted
+            return total / ctx.total_weight
 
     @staticmethod
     def backward(ctx, g):

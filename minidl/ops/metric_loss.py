@@ -183,8 +183,14 @@ def triplet_margin_with_distance_loss(
     d = pairwise_distance if distance_function is None else distance_function
     if not callable(d):
         raise TypeError(f"{op}: distance_function must be callable, got {type(d).__name__}")
-    d_ap, d_an = d(anchor, positive), d(anchor, negative)
-    if swap:
-        d_an = minimum(d_an, d(positive, negative))
+    try:
+        d_ap, d_an = d(anchor, positive), d(anchor, negative)
+        if swap:
+            d_an = minimum(d_an, d(positive, negative))
+    except TypeError as exc:  # e.g. a torch.nn module: say which argument, not torch's words
+        raise TypeError(
+            f"{op}: distance_function must take two minidl Tensors and return one; "
+            f"calling {d!r} raised TypeError: {exc}"
+        ) from exc
     loss = clamp(add(sub(d_ap, d_an), margin), min=0.0)
     return reduce_loss(loss, reduction)

@@ -209,6 +209,8 @@ def test_bad_arguments_are_refused():
         F.contrastive_loss(a, a, np.ones(2), margin=-0.1)
     with pytest.raises(ValueError, match="triplet_margin_with_distance_loss: margin must be"):
         F.triplet_margin_with_distance_loss(a, a, a, margin=0.0)
+    with pytest.raises(TypeError, match="distance_function must take two minidl Tensors"):
+        F.triplet_margin_with_distance_loss(a, a, a, distance_function=lambda x, y: x + "s")
     with pytest.raises(ValueError, match="p must be 2"):
         F.triplet_margin_loss(a, a, a, p=1, squared=True)
     with pytest.raises(ValueError, match="reduction"):
