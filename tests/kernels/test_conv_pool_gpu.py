@@ -77,6 +77,18 @@ OPS = {
         lambda F, x, w: F.conv_transpose2d(x, w, None, (2, 3), (1, 0), (1, 2), dilation=(1, 2)),
         [(2, 3, 5, 4), (3, 2, 3, 2)],
     ),
+    "grouped conv2d": (
+        lambda F, x, w: F.conv2d(x, w, None, (2, 1), 1, (1, 2), groups=2),
+        [(2, 4, 9, 8), (6, 2, 3, 2)],
+    ),
+    "depthwise conv2d (cpu: its own kernels; cuda: batched GEMMs)": (
+        lambda F, x, w: F.conv2d(x, w, None, 1, 1, groups=3),
+        [(2, 3, 7, 6), (6, 1, 3, 3)],
+    ),
+    "grouped conv_transpose2d": (
+        lambda F, x, w: F.conv_transpose2d(x, w, None, 2, 1, 1, groups=2),
+        [(2, 4, 5, 4), (4, 3, 3, 3)],
+    ),
     "max_pool2d then max_unpool2d": (
         lambda F, x: F.max_unpool2d(*F.max_pool2d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
         [(2, 3, 9, 8)],
