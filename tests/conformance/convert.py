@@ -4,8 +4,9 @@ A SampleInput holds torch tensors anywhere in its input, args and kwargs (cat's 
 tensors, max_unpool2d's index tensor, cross_entropy's class weights). `Converter` copies each
 tensor into a minidl tensor of the same dtype and values (float64 stays float64, integer and
 bool tensors keep their dtype) that requires grad exactly where torch's does, and converts
-torch's dtypes, devices and sizes to minidl's spellings. Everything else (Python numbers,
-strings, slices, memory formats) is passed through unchanged: minidl sees what a PyTorch
+torch's dtypes, devices and sizes (and the one layer a sample passes as an argument,
+``PairwiseDistance``) to minidl's. Everything else (Python numbers, strings, slices, memory
+formats) is passed through unchanged: minidl sees what a PyTorch
 user would type, and an argument it cannot take shows up as its error.
 """
 
@@ -61,6 +62,8 @@ class Converter:
             return str(value)
         if isinstance(value, torch.Size):
             return tuple(value)
+        if isinstance(value, torch.nn.PairwiseDistance):  # a distance_function argument
+            return md.nn.PairwiseDistance(p=value.norm, eps=value.eps, keepdim=value.keepdim)
         if isinstance(value, list):
             return [self(v, f"{path}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, tuple) and not hasattr(value, "_fields"):

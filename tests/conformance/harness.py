@@ -74,8 +74,7 @@ class Case:
     after torch's call and before minidl's (a layer's constructor and the copy of torch's
     parameters); it returns None or why the result is WRONG. ``random_check``: whether a
     mismatch is retried in torch under another seed to tell a random op (a module's second
-    call would update its running statistics twice, so layers say False). ``reseeded``: the
-    call to retry, when ``theirs`` pins the seed itself (OpInfo's ``wrapper_set_seed``).
+    call would update its running statistics twice, so layers say False).
     """
 
     sample: str
@@ -87,7 +86,6 @@ class Case:
     tie: TieRule | None = None
     prepare: Callable[[], str | None] | None = None
     random_check: bool = True
-    reseeded: Callable[[], Any] | None = None
 
 
 def run(case: Case, seed: int) -> Outcome:
@@ -163,7 +161,7 @@ def _is_random(case: Case, expected: Any, seed: int, tries: int = 8) -> bool:
         for k in range(1, tries + 1):
             torch.manual_seed(seed + k)
             try:
-                again = (case.reseeded or case.theirs)()
+                again = case.theirs()
                 torch.testing.assert_close(again, expected, rtol=0, atol=0, equal_nan=True)
             except Exception:  # noqa: BLE001
                 return True

@@ -10,8 +10,11 @@ A row is one way a PyTorch user calls an op, resolved by PyTorch's own name:
 - ``Tensor.sum``: the method, ``x.X(...)`` (or the property ``x.T``), when torch.Tensor and
   md.Tensor both have it.
 
-So a function or method someone adds to minidl becomes a row by itself. `CALLS` holds the
-few ops whose OpInfo calls them in another argument order. Samples: PyTorch's
+So a function or method someone adds to minidl becomes a row by itself. Both libraries are
+called the same way, by that public name: ``torch.X(input, *args, **kwargs)`` against
+``md.X(...)``, not OpInfo's ``op`` (a lambda for some ops: one pins the random seed, one
+clones before ``zero_``, two reorder the arguments). `CALLS` holds the reorderings, applied
+to both sides. Samples: PyTorch's
 ``op.sample_inputs("cpu", torch.float64, requires_grad=...)``, generated under a seed per op,
 at most `MAX_SAMPLES` per op (evenly spaced through PyTorch's order; max_pool2d has 1440).
 """
@@ -19,7 +22,6 @@ at most `MAX_SAMPLES` per op (evenly spaced through PyTorch's order; max_pool2d 
 from __future__ import annotations
 
 import functools
-import inspect
 import types
 import zlib
 from collections.abc import Callable
@@ -38,10 +40,12 @@ from .harness import Case, Outcome, run
 
 MAX_SAMPLES = 40
 
-# OpInfo name -> how to call minidl's function with the sample's (input, *args, **kwargs),
-# for OpInfos that call the function in another argument order.
+# OpInfo name -> how a sample's (input, *args, **kwargs) calls the function, for the OpInfos
+# whose op is a lambda that reorders them (the method rows take them as they come). Used for
+# torch's function and minidl's alike.
 CALLS: dict[str, Callable[..., Any]] = {
     "where": lambda fn, x, condition, other, **kw: fn(condition, x, other, **kw),
+    "nn.functional.embedding": lambda fn, weight, idx, **kw: fn(idx, weight, **kw),
 }
 
 
@@ -151,40 +155,29 @@ def _case(r: OpRow, i: int, s: Any) -> Case:
     x = conv(s.input, "input")
     args = tuple(conv(list(s.args), "args"))
     kwargs = conv(dict(s.kwargs), "kwargs")
-    if r.method:
-        theirs_fn = r.op.method_variant or r.op.op  # op.op for the property x.T
-        is_property = isinstance(inspect.getattr_static(md.Tensor, r.op.name), property)
+    if r.method:  # x.X(*args, **kwargs), or the property x.X (a tensor is not callable)
 
-        def ours() -> Any:
-            attr = getattr(x, r.op.name)
-            return attr if is_property else attr(*args, **kwargs)
+        def method(t: Any, *a: Any, **k: Any) -> Any:
+            attr = getattr(t, r.op.name)
+            return attr(*a, **k) if callable(attr) else attr
 
-        def reseeded() -> Any:
-            attr = getattr(s.input, r.op.name)
-            return attr if is_property else attr(*s.args, **s.kwargs)
-
-    else:
-        theirs_fn = r.op.op
-        fn = _lookup(md, r.target.removeprefix("md."))
-        call = CALLS.get(r.op.name, lambda f, *a, **k: f(*a, **k))
-
-        def ours() -> Any:
-            return call(fn, x, *args, **kwargs)
-
-        def reseeded() -> Any:  # torch's public function, not OpInfo's seed-pinning wrapper
-            return call(_lookup(torch, r.target.removeprefix("md.")), s.input, *s.args, **s.kwargs)
+        theirs_fn = ours_fn = method
+    else:  # torch's and minidl's function of that name, not OpInfo's op (module docstring)
+        dotted = r.target.removeprefix("md.")
+        theirs_fn, ours_fn = _lookup(torch, dotted), _lookup(md, dotted)
+    plain = lambda f, *a, **k: f(*a, **k)  # noqa: E731
+    call = plain if r.method else CALLS.get(r.op.name, plain)
 
     text = f"#{i} input={describe(s.input)} args={describe(tuple(s.args))}"
     text += f" kwargs={describe(s.kwargs)}"
     return Case(
         sample=text,
-        theirs=lambda: theirs_fn(s.input, *s.args, **s.kwargs),
-        ours=ours,
+        theirs=lambda: call(theirs_fn, s.input, *s.args, **s.kwargs),
+        ours=lambda: call(ours_fn, x, *args, **kwargs),
         converter=conv,
         names=_names(r),
         state=lambda: [(t.path, t.theirs, t.ours) for t in conv.tensors],
         tie=_extreme_tie(s) if r.op.name in ("max", "min", "argmax", "argmin") else None,
-        reseeded=reseeded,
     )
 
 
