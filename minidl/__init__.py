@@ -10,6 +10,7 @@ from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
     as_tensor,
+    bernoulli,
     empty,
     empty_like,
     eye,
@@ -18,6 +19,8 @@ from .creation import (
     full_like,
     is_tensor,
     linspace,
+    multinomial,
+    normal,
     numel,
     ones,
     ones_like,

@@ -250,3 +250,51 @@ def is_tensor(obj: Any) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+def normal(
+    mean: Any,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: str = "cpu",
+    **layout: Any,
+) -> Tensor:
+    """Normal values with the given mean and std (numbers with ``size``, or tensors whose
+    broadcast shape is the result's).  Reference: ``torch.normal``."""
+    m = mean.data if isinstance(mean, Tensor) else mean
+    s = std.data if isinstance(std, Tensor) else std
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    shape = _shape("normal", (size,))
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    dt = _dtype(dtype if dtype is not None else (like.dtype if like is not None else None))
+    draw = random.generator().standard_normal(shape)
+    values = (backend.to_numpy(m) + backend.to_numpy(s) * draw).astype(dt)
+    return _make(values, dt, like.device if like is not None else device, False)
+
+
+def bernoulli(input: Tensor, p: float | None = None) -> Tensor:
+    """1 with probability ``input`` (or ``p``) at each place, else 0.  ``torch.bernoulli``."""
+    prob = backend.to_numpy(input.data) if p is None else p
+    values = (random.generator().random(input.shape) < prob).astype(input.dtype)
+    return _make(values, input.dtype, input.device, False)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """``num_samples`` class indices per row, drawn with probabilities proportional to the
+    row's (non-negative) weights.  Reference: ``torch.multinomial``."""
+    weights = backend.to_numpy(input.data).astype(np.float64)
+    rows = weights.reshape(-1, weights.shape[-1])
+    if (rows < 0).any() or (rows.sum(axis=1) <= 0).any():
+        raise ValueError("multinomial: weights must be non-negative with a positive sum per row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(
+            f"multinomial: cannot draw {num_samples} samples without replacement from "
+            f"{rows.shape[1]} categories"
+        )
+    gen = random.generator()
+    picks = [gen.choice(r.size, num_samples, replace=replacement, p=r / r.sum()) for r in rows]
+    out = np.array(picks, np.int64).reshape(weights.shape[:-1] + (num_samples,))
+    return _make(out, np.int64, input.device, False)

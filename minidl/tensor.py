@@ -388,6 +388,47 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return ops.astype(self, other.dtype)
 
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor on this one's device, this one's dtype unless ``dtype`` is given."""
+        return tensor(data, requires_grad, self.device, self.dtype if dtype is None else dtype)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False, **layout: Any) -> Tensor:  # fmt: skip
+        """A new tensor of ``size`` with this one's dtype and device unless given."""
+        from . import creation
+
+        dt = self.dtype if dtype is None else dtype
+        return creation.full(size, fill_value, dtype=dt, device=device or self.device,
+                             requires_grad=requires_grad)  # fmt: skip
+
+    def new_zeros(self, *size: Any, **kwargs: Any) -> Tensor:
+        size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        return self.new_full(size, 0, **kwargs)
+
+    new_empty = new_zeros
+
+    def new_ones(self, *size: Any, **kwargs: Any) -> Tensor:
+        size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        return self.new_full(size, 1, **kwargs)
+
+    def type(self, dtype: Any = None) -> Any:
+        """``t.type()`` names the dtype; ``t.type(md.float64)`` converts to it."""
+        if dtype is None:
+            return f"minidl.{self.dtype.name}"
+        return ops.astype(self, dtype)
+
+    def half(self, memory_format: Any = None) -> Tensor:
+        return self.to(np.float16)
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        return Tensor(self.data.astype(np.uint8))
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        return Tensor(self.data.astype(np.int8))
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        return Tensor(self.data.astype(np.int16))
+
     def int(self, memory_format: Any = None) -> Tensor:
         return Tensor(self.data.astype(np.int32))
 
@@ -429,6 +470,12 @@ FORWARDED_METHODS = """
     softmax log_softmax matmul mm bmm mv dot outer
     flatten unflatten transpose swapaxes swapdims t movedim unsqueeze squeeze flip fliplr
     flipud roll narrow tril triu split tensor_split chunk unbind clone tile
+    eq ne lt le gt ge greater greater_equal less less_equal not_equal isclose allclose equal
+    asinh acosh atanh deg2rad rad2deg sgn erf erfc erfinv logit nan_to_num
+    atan2 arctan2 xlogy hypot logaddexp fmod lerp addcmul addcdiv addmm addmv baddbmm addbmm
+    addr scatter scatter_add index_add index_copy index_fill take aminmax nansum nanmean
+    cummax cummin logcumsumexp diagonal diag trace kron cross dist unique bincount histc
+    ravel select rot90 repeat_interleave diff broadcast_to argwhere var_mean std_mean
 """.split()
 
 

@@ -4,7 +4,25 @@ Each module holds one family; this namespace gathers their public functions.
 """
 
 from . import shape
-from .cumulative import cumprod, cumsum
+from .compare import (
+    allclose,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    le,
+    less,
+    less_equal,
+    lt,
+    ne,
+    not_equal,
+)
+from .counting import bincount, bucketize, histc, searchsorted, unique
+from .cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .einsum import einsum
 from .elementwise import (
     abs,
     add,
@@ -33,6 +51,22 @@ from .elementwise import (
     true_divide,
     where,
 )
+from .fused import (
+    addbmm,
+    addcdiv,
+    addcmul,
+    addmm,
+    addmv,
+    addr,
+    arctan2,
+    atan2,
+    baddbmm,
+    fmod,
+    hypot,
+    lerp,
+    logaddexp,
+    xlogy,
+)
 from .join import (
     cat,
     chunk,
@@ -45,17 +79,39 @@ from .join import (
     unbind,
     vstack,
 )
-from .linalg import bmm, dot, matmul, mm, mv, outer
+from .linalg import (
+    bmm,
+    cdist,
+    cross,
+    diag,
+    diagonal,
+    dist,
+    dot,
+    kron,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    trace,
+)
 from .loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from .mask import argwhere, masked_fill, masked_select, nonzero
 from .pad import pad
 from .pointwise import (
     acos,
+    acosh,
     asin,
+    asinh,
     atan,
+    atanh,
     ceil,
     cos,
     cosh,
+    deg2rad,
+    erf,
+    erfc,
+    erfinv,
     exp2,
     expm1,
     floor,
@@ -69,9 +125,13 @@ from .pointwise import (
     logical_and,
     logical_not,
     logical_or,
+    logit,
+    nan_to_num,
+    rad2deg,
     reciprocal,
     round,
     rsqrt,
+    sgn,
     sign,
     sin,
     sinh,
@@ -79,21 +139,39 @@ from .pointwise import (
     tan,
     trunc,
 )
+from .rearrange import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_tensors,
+    diff,
+    meshgrid,
+    ravel,
+    repeat_interleave,
+    rot90,
+    select,
+)
 from .reduce import (
     all,
     amax,
     amin,
+    aminmax,
     any,
     count_nonzero,
     logsumexp,
     mean,
+    nanmean,
+    nansum,
     norm,
     prod,
     std,
+    std_mean,
     sum,
     var,
+    var_mean,
 )
 from .regression_loss import mse_loss
+from .scatter import index_add, index_copy, index_fill, scatter, scatter_add, take
 from .select import (
     argmax,
     argmin,

@@ -69,3 +69,61 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x, d = _prepare("cumprod", input, dim, dtype)
     out = Cumprod.apply(x, d)
     return out.reshape(()) if input.ndim == 0 else out
+
+
+def _running_extreme(op: str, input: Tensor, dim: int, largest: bool) -> Any:
+    """Running max (min) and the index where it was reached (the last one on ties, as
+    PyTorch), values taken with `TakeAlongDim` so the gradient goes there."""
+    from collections import namedtuple
+
+    from .select import _take
+
+    x, d = (
+        _prepare(op, input, dim, None)
+        if input.dtype.kind not in "fc"
+        else (input if input.ndim else input.reshape(1), _dim(op, dim, input.ndim))
+    )
+    a = x.data
+    xp = backend.array_module(a)
+    n = a.shape[d] if a.ndim else 1
+    idx = xp.zeros(a.shape, "int64")
+    best = xp.take(a, [0], axis=d)
+    current = xp.zeros(best.shape, "int64")
+    for i in range(n):
+        v = xp.take(a, [i], axis=d)
+        better = (v >= best) if largest else (v <= best)
+        better = better | xp.isnan(v) if a.dtype.kind == "f" else better
+        best = xp.where(better, v, best)
+        current = xp.where(better, i, current)
+        sl = [slice(None)] * a.ndim
+        sl[d] = slice(i, i + 1)
+        idx[tuple(sl)] = current
+    values, indices = _take(x, idx, d, True)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), Tensor(indices.data.reshape(()))
+    result = namedtuple(op, ["values", "indices"])
+    return result(values, indices)
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """Running maximum along ``dim`` and its indices.  Reference: ``torch.cummax``."""
+    return _running_extreme("cummax", input, dim, largest=True)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """Running minimum along ``dim`` and its indices.  Reference: ``torch.cummin``."""
+    return _running_extreme("cummin", input, dim, largest=False)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log Σ_{j<=i} exp(x_j) along ``dim``, shifted by the (constant) max so exp cannot
+    overflow.  Reference: ``torch.logcumsumexp``."""
+    from .elementwise import exp, log, sub
+
+    d = _dim("logcumsumexp", dim, input.ndim)
+    xp = backend.array_module(input.data)
+    if input.data.size == 0:
+        return input * 1.0
+    m = input.data.max(axis=d if input.ndim else None, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    return log(cumsum(exp(sub(input, m)), d)) + m

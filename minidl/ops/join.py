@@ -144,3 +144,17 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     d = _dim("unbind", dim, input.ndim)
     rest = input.shape[:d] + input.shape[d + 1 :]
     return tuple(reshape(p, rest) for p in split(input, 1, d))
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1, 0-d and 1-D tensors becoming columns.  ``torch.column_stack``."""
+    tensors = _tensors("column_stack", tensors)
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2 (depth).  Reference: ``torch.dstack``."""
+    from .rearrange import atleast_3d
+
+    tensors = _tensors("dstack", tensors)
+    return cat([atleast_3d(t) for t in tensors], 2)

@@ -1,9 +1,13 @@
-"""Matrix multiplication, batched and broadcast like ``numpy.matmul``."""
+"""Matrix products (matmul and its named forms mm, bmm, mv, dot, outer), and the matrix
+helpers built on them or on indexing: diagonal, diag, trace, tensordot, kron, cross, cdist."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -101,3 +105,119 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     _check_ndim("outer", input, 1, "input")
     _check_ndim("outer", vec2, 1, "vec2")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims (dim1, dim2), moved to the last dim.  ``torch.diagonal``."""
+    from .select import TakeAlongDim
+    from .shape import _dim, movedim
+
+    if input.ndim < 2:
+        raise ValueError(f"diagonal: expects >= 2 dims, got shape {input.shape}")
+    d1, d2 = _dim("diagonal", dim1, input.ndim), _dim("diagonal", dim2, input.ndim)
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    x = movedim(input, (d1, d2), (-2, -1))  # (..., R, C)
+    R, C = x.shape[-2:]
+    rows = range(max(0, -offset), min(R, C - offset))
+    n = len(rows) if rows.stop > rows.start else 0
+    xp = backend.array_module(x.data)
+    r = xp.arange(max(0, -offset), max(0, -offset) + n)
+    # pick row r, column r + offset: first the rows, then one column per row
+    picked = x[(slice(None),) * (x.ndim - 2) + (r,)]  # (..., n, C)
+    cols = xp.broadcast_to((r + offset).reshape(-1, 1), picked.shape[:-1] + (1,))
+    return TakeAlongDim.apply(picked, cols, picked.ndim - 1).reshape(picked.shape[:-1])
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector's diagonal matrix, or a matrix's diagonal.  Reference: ``torch.diag``."""
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input.ndim != 1:
+        raise ValueError(f"diag: expects a vector or a matrix, got shape {input.shape}")
+    from .pad import pad
+
+    xp = backend.array_module(input.data)
+    eye = xp.eye(input.shape[0], dtype=input.dtype)
+    square = input.reshape(-1, 1) * eye  # (n0, n0), the values on the diagonal
+    k = abs(diagonal)
+    widths = (k, 0, 0, k) if diagonal > 0 else (0, k, k, 0)
+    out = pad(square, widths)
+    return out  # (n, n)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of a matrix's diagonal.  Reference: ``torch.trace``."""
+    if input.ndim != 2:
+        raise ValueError(f"trace: expects a matrix, got shape {input.shape}")
+    return diagonal(input).sum()
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed dims).
+
+    Reference: ``torch.tensordot``."""
+    from .einsum import einsum
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    if isinstance(dims, int):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    sa, sb = list(letters[: a.ndim]), list(letters[a.ndim : a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in da] + [
+        c for j, c in enumerate(sb) if j not in db
+    ]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product.  Reference: ``torch.kron``."""
+    n = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (n - input.ndim) + input.shape)
+    b = other.reshape((1,) * (n - other.ndim) + other.shape)
+    # interleave: a (..., m, 1, ...) times b (..., 1, p, ...), then merge the pairs
+    ea = a.reshape(tuple(v for s in a.shape for v in (s, 1)))
+    eb = b.reshape(tuple(v for s in b.shape for v in (1, s)))
+    return (ea * eb).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The 3-D cross product along ``dim`` (the first dim of size 3 when None).
+
+    Reference: ``torch.cross`` / ``torch.linalg.cross``."""
+    from .join import stack
+    from .shape import _dim
+
+    if dim is None:
+        dim = next((i for i, n in enumerate(input.shape) if n == 3), -1)
+    d = _dim("cross", dim, input.ndim)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise ValueError(f"cross: dim {dim} must have size 3, got {input.shape} and {other.shape}")
+    a0, a1, a2 = input.unbind(d)
+    b0, b1, b2 = other.unbind(d)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
+    """Distances between every row of x1 (.., P, M) and every row of x2 (.., R, M).
+
+    Reference: ``torch.cdist`` (computed directly, not with the matmul trick)."""
+    from .reduce import norm
+
+    if x1.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(
+            f"cdist: expected (.., P, M) and (.., R, M), got {x1.shape} and {x2.shape}"
+        )
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (.., P, R, M)
+    return norm(diff, p, -1)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other.  Reference: ``torch.dist``."""
+    from .reduce import norm
+
+    return norm(input - other, p)

@@ -75,6 +75,16 @@ floor = unary("floor", lambda xp, x: xp.floor(x), None)
 ceil = unary("ceil", lambda xp, x: xp.ceil(x), None)
 trunc = unary("trunc", lambda xp, x: xp.trunc(x), None)
 frac = unary("frac", lambda xp, x: x - xp.trunc(x), lambda xp, x, y: xp.ones_like(x))
+asinh = unary("asinh", lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1))
+acosh = unary("acosh", lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1))
+atanh = unary("atanh", lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x))
+deg2rad = unary(
+    "deg2rad", lambda xp, x: xp.deg2rad(x), lambda xp, x, y: xp.full_like(x, 0.017453292519943295)
+)
+rad2deg = unary(
+    "rad2deg", lambda xp, x: xp.rad2deg(x), lambda xp, x, y: xp.full_like(x, 57.29577951308232)
+)
+sgn = sign
 _round = unary("round", lambda xp, x: xp.round(x), None)
 
 
@@ -112,3 +122,59 @@ def logical_or(input: Tensor, other: Tensor) -> Tensor:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else backend.array_module(x).asarray(x)
+
+
+def _erf_array(xp: Any, x: Any) -> Any:
+    """erf from SciPy on the CPU, from cupyx on the GPU (NumPy has none)."""
+    if xp is np:
+        from scipy import special
+    else:  # pragma: no cover - needs a GPU
+        from cupyx.scipy import special
+    return special.erf(x)
+
+
+def _erfinv_array(xp: Any, x: Any) -> Any:
+    if xp is np:
+        from scipy import special
+    else:  # pragma: no cover - needs a GPU
+        from cupyx.scipy import special
+    return special.erfinv(x)
+
+
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+erf = unary("erf", _erf_array, lambda xp, x, y: _TWO_OVER_SQRT_PI * xp.exp(-x * x))
+erfc = unary(
+    "erfc",
+    lambda xp, x: 1 - _erf_array(xp, x),
+    lambda xp, x, y: -_TWO_OVER_SQRT_PI * xp.exp(-x * x),
+)
+erfinv = unary("erfinv", _erfinv_array, lambda xp, x, y: xp.exp(y * y) / _TWO_OVER_SQRT_PI)
+_logit = unary("logit", lambda xp, x: xp.log(x / (1 - x)), lambda xp, x, y: 1 / (x * (1 - x)))
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given (the gradient
+    is then 0 outside).  Reference: ``torch.logit``."""
+    if eps is None:
+        return _logit(input)
+    from .elementwise import clamp
+
+    return _logit(clamp(input, eps, 1 - eps))
+
+
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    """NaN, +inf and -inf replaced by ``nan`` and the dtype's largest/smallest values (or the
+    given ones); the gradient passes where the value was finite.  ``torch.nan_to_num``."""
+    from .elementwise import where
+
+    xp = backend.array_module(input.data)
+    info = np.finfo(input.dtype) if input.dtype.kind == "f" else None
+    if info is None:
+        return input
+    a = input.data
+    big = info.max if posinf is None else posinf
+    small = info.min if neginf is None else neginf
+    filled = xp.where(xp.isnan(a), nan, xp.where(a > 0, big, small)).astype(a.dtype)
+    return where(xp.isfinite(a), input, filled)

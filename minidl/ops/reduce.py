@@ -11,6 +11,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
@@ -327,3 +329,60 @@ def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:
     """How many values are non-zero over ``dim``; no gradient."""
     dims = resolve_dims("count_nonzero", input.ndim, dim)
     return Tensor((input.data != 0).sum(axis=dims).astype("int64"))
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``(min, max)`` as a named tuple.  Reference: ``torch.aminmax``."""
+    from collections import namedtuple
+
+    dims = () if dim is None else dim
+    result = namedtuple("aminmax", ["min", "max"])
+    return result(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+def var_mean(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` in one call.  Reference: ``torch.var_mean``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return v, mean(input, dim, keepdim)
+
+
+def std_mean(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` in one call.  Reference: ``torch.std_mean``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    s = std(input, dim, unbiased, keepdim, correction=correction)
+    return s, mean(input, dim, keepdim)
+
+
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """`sum` with NaN counted as 0 (they get no gradient).  Reference: ``torch.nansum``."""
+    from .elementwise import where
+
+    xp = backend.array_module(input.data)
+    clean = where(xp.isnan(input.data), xp.zeros((), input.dtype), input)
+    return sum(clean, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the values that are not NaN.  Reference: ``torch.nanmean``."""
+    xp = backend.array_module(input.data)
+    dims = resolve_dims("nanmean", input.ndim, dim)
+    count = (~xp.isnan(input.data)).sum(axis=dims, keepdims=keepdim).astype(input.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return mul(nansum(input, dims, keepdim, dtype=dtype), 1 / count)

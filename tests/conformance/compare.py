@@ -39,7 +39,7 @@ def compare(theirs: Any, ours: Any, path: str, tie: TieRule | None = None, value
     if isinstance(theirs, torch.Tensor):
         if not isinstance(ours, md.Tensor):
             return f"{path}: a {type(ours).__name__}, PyTorch gives a Tensor"
-        return _arrays(theirs.detach().numpy(), ours.numpy(), path, tie, values)
+        return _arrays(theirs.detach().numpy(force=True), ours.numpy(), path, tie, values)
     if isinstance(theirs, (tuple, list)):
         return _sequences(theirs, ours, path, tie, values)
     if isinstance(theirs, (bool, int, float)):
@@ -105,7 +105,7 @@ def compare_grad(theirs: torch.Tensor | None, ours: Any, path: str, values: bool
             return None
         return f"no gradient to {path} (PyTorch's is nonzero)"
     ours = np.asarray(md.backend.to_numpy(ours))
-    want = np.zeros(ours.shape) if theirs is None else theirs.detach().numpy()
+    want = np.zeros(ours.shape) if theirs is None else theirs.detach().numpy(force=True)
     if ours.shape != want.shape:
         return f"grad of {path}: shape {ours.shape}, PyTorch {want.shape}"
     if theirs is not None and ours.dtype != want.dtype:

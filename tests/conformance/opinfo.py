@@ -46,6 +46,7 @@ MAX_SAMPLES = 40
 CALLS: dict[str, Callable[..., Any]] = {
     "where": lambda fn, x, condition, other, **kw: fn(condition, x, other, **kw),
     "nn.functional.embedding": lambda fn, weight, idx, **kw: fn(idx, weight, **kw),
+    "einsum": lambda fn, tensors, equation, **kw: fn(equation, *tensors, **kw),
 }
 
 
