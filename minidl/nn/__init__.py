@@ -95,4 +95,5 @@ from .pooling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from .rearrange import Dropout2d, Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold
 from .sparse import Embedding

@@ -40,6 +40,7 @@ from ..ops.adaptive_pool import (  # noqa: F401  (re-exported)
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
 )
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401  (re-exported)
 from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
 from ..ops.distance import (  # noqa: F401  (re-exported)
@@ -93,6 +94,12 @@ from ..ops.probabilistic_loss import (  # noqa: F401  (re-exported)
     kl_div,
     poisson_nll_loss,
 )
+from ..ops.rearrange_image import (  # noqa: F401  (re-exported)
+    fold,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
 from ..ops.regression_loss import (  # noqa: F401  (re-exported)
     huber_loss,
     l1_loss,
@@ -131,3 +138,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return mul(input, 0.0)
     keep = (random.uniform_like(input.data) >= p).astype(input.dtype) / (1 - p)
     return mul(input, keep)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels with probability p (the same mask over H, W), scaling the rest by
+    1/(1-p).  Reference: ``torch.nn.functional.dropout2d``."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected (N, C, H, W) or (C, H, W), got {input.shape}")
+    if p == 1:
+        return input * 0.0
+    keep = (random.uniform_like(input.data[..., :1, :1]) >= p).astype(input.dtype)  # (N, C, 1, 1)
+    return mul(input, keep / (1 - p))
