@@ -247,7 +247,7 @@ CASES: list[tuple[str, list[np.ndarray], Callable]] = [
     ("var_mean", [normal(3, 4)], lambda L, x: L.var_mean(x, 1)),
     ("nanmean", [np.array([[1.0, np.nan, 2.0], [0.5, 1.5, np.nan]])], lambda L, x: L.nanmean(x, 1)),
     ("unfold", [normal(2, 3, 5, 6)], lambda L, x: _F(L).unfold(x, (2, 3), 1, 1, (2, 1))),
-    ("fold", [normal(2, 12, 12)], lambda L, c: _F(L).fold(c, (4, 5), 2, padding=1, stride=2)),
+    ("fold", [normal(2, 12, 9)], lambda L, c: _F(L).fold(c, (4, 5), 2, padding=1, stride=2)),
     ("pixel_shuffle", [normal(2, 8, 3, 2)], lambda L, x: _F(L).pixel_shuffle(x, 2)),
     ("pixel_unshuffle", [normal(2, 2, 4, 6)], lambda L, x: _F(L).pixel_unshuffle(x, 2)),
     ("attention_causal", [normal(2, 4, 3), normal(2, 4, 3), normal(2, 4, 2)],
