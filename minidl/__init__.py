@@ -52,7 +52,19 @@ __version__ = "0.1.0"
 
 # Sub-packages that pull in more (SciPy, scikit-image, matplotlib) load on first use, so
 # `import minidl` stays quick and `md.data`, `md.models`, ... still work as attributes.
-_LAZY = ("data", "lab", "metrics", "models", "nn", "optim", "train", "viz", "boxes", "demos")
+_LAZY = (
+    "data",
+    "lab",
+    "linalg",
+    "metrics",
+    "models",
+    "nn",
+    "optim",
+    "train",
+    "viz",
+    "boxes",
+    "demos",
+)
 
 
 def __getattr__(name: str) -> object:

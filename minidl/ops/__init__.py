@@ -70,8 +70,10 @@ from .fused import (
 from .join import (
     cat,
     chunk,
+    column_stack,
     concat,
     concatenate,
+    dstack,
     hstack,
     split,
     stack,

@@ -271,15 +271,21 @@ def norm(
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
-    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` ("fro" and None mean p = 2); p = inf is the
-    largest |x|.  Reference: ``torch.norm`` / ``torch.linalg.vector_norm``."""
+    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` ("fro" and None mean p = 2; ±inf the largest /
+    smallest |x|; 0 the count of non-zeros), with PyTorch's subgradient 0 where the norm is 0.
+
+    Reference: ``torch.norm`` / ``torch.linalg.vector_norm``."""
+    from .distance import vector_norm
     from .elementwise import abs as abs_
-    from .elementwise import pow as pow_
 
     if p in ("fro", None):
         p = 2
+    if p == "nuc":
+        from .linalg_extra import matrix_norm
+
+        return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
     if isinstance(p, str):
-        raise ValueError(f"norm: p={p!r} is not supported (only 'fro' and numbers)")
+        raise ValueError(f"norm: p={p!r} is not supported (only 'fro', 'nuc' and numbers)")
     x = input if dtype is None else input.to(dtype)
     dims = resolve_dims("norm", x.ndim, dim)
     if p == float("inf"):
@@ -288,29 +294,16 @@ def norm(
         return amin(abs_(x), dims, keepdim)
     if p == 0:
         return sum((x != 0).to(x.dtype), dims, keepdim)
-    if p == 2:
-        return _Norm2.apply(x, dims, keepdim)
-    return pow_(sum(pow_(abs_(x), p), dims, keepdim), 1.0 / p)
-
-
-class _Norm2(Function):
-    """||x||₂; the gradient x / ||x|| is taken as 0 where ||x|| = 0 (PyTorch's choice)."""
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        xp = backend.array_module(x)
-        n = xp.sqrt((x * x).sum(axis=dims, keepdims=True))
-        ctx.save_for_backward(x, n)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return n if keepdim else n.squeeze(axis=dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, n = ctx.saved_tensors
-        xp = backend.array_module(x)
-        safe = xp.where(n == 0, 1, n)
-        scale = xp.where(n == 0, 0, 1 / safe)
-        return expand_back(g, ctx.dims, ctx.keepdim, x.shape) * x * scale, None, None
+    if x.ndim == 0:
+        return vector_norm(x, float(p), None)
+    # the reduced dims last, merged into one: then the norm is over one axis
+    rest = [d for d in range(x.ndim) if d not in dims]
+    moved = x.permute(*rest, *dims)
+    flat = moved.reshape(*[x.shape[d] for d in rest], -1) if dims else moved.unsqueeze(-1)
+    out = vector_norm(flat, float(p), -1)
+    if keepdim:
+        out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
+    return out
 
 
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001

@@ -252,6 +252,16 @@ CASES: list[tuple[str, list[np.ndarray], Callable]] = [
     ("pixel_unshuffle", [normal(2, 2, 4, 6)], lambda L, x: _F(L).pixel_unshuffle(x, 2)),
     ("attention_causal", [normal(2, 4, 3), normal(2, 4, 3), normal(2, 4, 2)],
      lambda L, q, k, v: _F(L).scaled_dot_product_attention(q, k, v, is_causal=True)),
+    ("linalg_inv", [normal(2, 3, 3) + 3 * np.eye(3)], lambda L, a: L.linalg.inv(a)),
+    ("linalg_det", [normal(2, 3, 3)], lambda L, a: L.linalg.det(a)),
+    ("linalg_solve_matrix", [normal(3, 3) + 3 * np.eye(3), normal(3, 2)],
+     lambda L, a, b: L.linalg.solve(a, b)),
+    ("linalg_solve_vector", [normal(3, 3) + 3 * np.eye(3), normal(3)],
+     lambda L, a, b: L.linalg.solve(a, b)),
+    ("linalg_svdvals", [normal(4, 3)], lambda L, a: L.linalg.svdvals(a)),
+    ("linalg_norm_nuc", [normal(3, 4)], lambda L, a: L.linalg.matrix_norm(a, "nuc")),
+    ("linalg_vector_norm_p", [normal(3, 4)], lambda L, a: L.linalg.vector_norm(a, 3, (0, 1))),
+    ("norm_dims_keepdim", [normal(2, 3, 4)], lambda L, a: a.norm(1.5, (0, 2), True)),
     ("round_decimals", [unit(4) + 0.013], lambda L, x: L.round(x, decimals=1) * x),
 ]
 
