@@ -104,4 +104,5 @@ from .pooling import (
     UpsamplingNearest2d,
 )
 from .rearrange import Dropout2d, Fold, PixelShuffle, PixelUnshuffle, Unflatten, Unfold
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
