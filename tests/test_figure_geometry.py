@@ -56,6 +56,14 @@ def test_a_legend_over_scatter_points_is_found():
     _one(figure_problems(fig), "scatter 'points' (1 points)")
 
 
+def test_a_legend_over_a_note_is_found():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 0.1], label="data")
+    ax.text(0.6, 0.5, "a note", transform=ax.transAxes)
+    ax.legend(loc="center right")
+    _one(figure_problems(fig), "legend covers", "text 'a note'")
+
+
 def test_a_line_exactly_under_another_is_hidden_unless_it_is_drawn_wider():
     fig, ax = plt.subplots(figsize=(4, 3))
     x = np.arange(10)
@@ -96,6 +104,13 @@ def test_stacked_texts_in_one_axes_are_found():
     ax.text(0.21, 0.505, "circle 0.88")
     ax.text(0.2, 0.1, "square 0.70")
     _one(figure_problems(fig), "cover each other", "circle 0.91", "circle 0.88")
+
+
+def test_a_tag_over_the_title_is_found():
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.set_title("prediction")
+    ax.text(0.5, 1.02, "square 0.52", transform=ax.transAxes, ha="center")
+    _one(figure_problems(fig), "cover each other", "'prediction' and 'square 0.52'")
 
 
 def test_red_and_green_captions_need_a_key():

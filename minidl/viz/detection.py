@@ -8,6 +8,7 @@ axes, or the figure for grids. Inputs are NumPy or CuPy arrays or Tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import zip_longest
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -145,7 +146,7 @@ class _TagStack:
 
     FONTSIZE = 6
     HEIGHT = FONTSIZE * 1.45  # one tag with its box, in points
-    SLACK = 1.3  # the axes may shrink a little in tight_layout: keep tags that far apart
+    SLACK = 1.15  # the axes may shrink a little in tight_layout: keep tags that far apart
 
     def __init__(self, ax: Axes) -> None:
         self.ax = ax
@@ -165,9 +166,17 @@ class _TagStack:
     def add(self, text: str, xy: tuple[float, float], colour: str) -> None:
         x, y = self._points(xy)
         width = 0.62 * self.FONTSIZE * len(text) + 2
-        lift = 0.0
-        while not self._free((x, y + lift, x + width, y + lift + self.HEIGHT)):
-            lift += self.HEIGHT * self.SLACK
+        top = self.ax.bbox.y1 * 72 / self.ax.figure.dpi - self.HEIGHT * self.SLACK
+        step = self.HEIGHT * self.SLACK
+        # the nearest free place to the box's corner: just above it, then just inside the
+        # box (below its top edge), then further up (while under the axes' top, where the
+        # title is) or down: never over another tag
+        ups = [k * step for k in range(1, 1 + max(0, int((top - y) // step)))]
+        downs = [-k * step for k in range(1, 12)]
+        near = [0.0] + [d for pair in zip_longest(ups, downs) for d in pair if d is not None]
+        lift = next(
+            (d for d in near if self._free((x, y + d, x + width, y + d + self.HEIGHT))), 0.0
+        )
         self.placed.append((x, y + lift, x + width, y + lift + self.HEIGHT))
         self.ax.annotate(
             text,
@@ -177,6 +186,7 @@ class _TagStack:
             color="white",
             fontsize=self.FONTSIZE,
             va="bottom",
+            zorder=4,  # above the keypoint dots
             bbox={"facecolor": colour, "pad": 0.5, "linewidth": 0, "alpha": 0.8},
         )
 

@@ -5,7 +5,7 @@
 Every check works in display pixels after a real draw, so with the fonts, the layout and the
 legend placement that the saved picture will have:
 
-- a legend's box covers a line's points or segments, or a scatter's points;
+- a legend's box covers a line's points or segments, a scatter's points, or a text;
 - a labelled line lies entirely under a line drawn on top of it (a curve the legend promises
   but nobody can see);
 - a marker is cut by its axes' edge (a dot drawn at x = 0 with the x-axis starting at 0);
@@ -194,6 +194,10 @@ def _legend_covers(ax: Axes, legend: Legend, renderer: Any) -> list[str]:
                 label = str(coll.get_label())
                 name = f"scatter '{label}'" if not label.startswith("_") else "a scatter"
                 covered.append(f"{name} ({n} points)")
+    for t in _texts(ax):
+        common = _intersection(box, _text_box(t, renderer))
+        if common is not None and common.width > 0 and common.height > 0:
+            covered.append(f"text '{t.get_text()}'")
     if not covered:
         return []
     return [f"{_ax_name(ax)}: the legend covers {', '.join(covered)}"]
@@ -282,8 +286,10 @@ def _text_box(t: Text, renderer: Any) -> Bbox:
 
 
 def _stacked_texts(ax: Axes, renderer: Any) -> list[str]:
-    """Pairs of texts in one axes whose boxes overlap by more than a quarter of the smaller."""
-    texts = _texts(ax)
+    """Pairs of texts in one axes (its titles included) whose boxes overlap by more than a
+    quarter of the smaller."""
+    titles = [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_text().strip()]
+    texts = [t for t in titles if _shown(t)] + _texts(ax)
     boxes = [_text_box(t, renderer) for t in texts]
     stacked = []
     for i in range(len(texts)):
