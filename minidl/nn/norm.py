@@ -53,13 +53,16 @@ class _BatchNorm(Module):
         if device not in (None, "cpu"):
             self.to(device)
 
-    def forward(self, input: Tensor) -> Tensor:
-        name = type(self).__name__
+    def _check_dims(self, input: Tensor) -> None:
         if input.ndim not in self.dims:
             raise ValueError(
-                f"{name}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, "
-                f"got shape {input.shape}"
+                f"{type(self).__name__}: expected a "
+                f"{' or '.join(f'{d}-D' for d in self.dims)} input, got shape {input.shape}"
             )
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = type(self).__name__
+        self._check_dims(input)
         if input.shape[1] != self.num_features:
             raise ValueError(
                 f"{name}: expected input with {self.num_features} channels, got {input.shape}"
@@ -197,11 +200,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
-        if input.ndim not in self.dims:
-            raise ValueError(
-                f"{name}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input, "
-                f"got shape {input.shape}"
-            )
+        self._check_dims(input)
         unbatched = input.ndim == min(self.dims)
         x = input.unsqueeze(0) if unbatched else input
         if x.shape[1] != self.num_features and self.affine:
@@ -226,8 +225,9 @@ class InstanceNorm2d(_InstanceNorm):
     dims = (3, 4)
 
 
-class RMSNorm(Module):
-    """Root-mean-square normalisation over the last dims.  See `minidl.nn.functional.rms_norm`."""
+class RMSNorm(LayerNorm):
+    """Root-mean-square normalisation over the last dims: a LayerNorm without the centring
+    and the bias.  See `minidl.nn.functional.rms_norm`."""
 
     def __init__(
         self,
@@ -237,15 +237,8 @@ class RMSNorm(Module):
         device: str | None = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__()
-        shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        )
-        self.normalized_shape, self.eps = shape, eps
-        self.elementwise_affine = elementwise_affine
-        self.weight = Parameter(np.ones(shape, _dtype(dtype))) if elementwise_affine else None
-        if device not in (None, "cpu"):
-            self.to(device)
+        super().__init__(normalized_shape, 0.0, elementwise_affine, False, device, dtype)
+        self.eps = eps
 
     def forward(self, input: Tensor) -> Tensor:
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)

@@ -357,10 +357,8 @@ def std_mean(
     correction: float | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` in one call.  Reference: ``torch.std_mean``."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    s = std(input, dim, unbiased, keepdim, correction=correction)
-    return s, mean(input, dim, keepdim)
+    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
+    return sqrt(v), m
 
 
 def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -98,6 +98,20 @@ def _extreme(op: str, input: Tensor, dim: int, keepdim: bool, largest: bool) -> 
     return _take(input, xp.expand_dims(idx, dim), dim, keepdim)
 
 
+def _max_or_min(
+    op: str, input: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None, largest: bool
+) -> Any:
+    if isinstance(dim, Tensor):
+        return (maximum if largest else minimum)(input, dim)
+    dim = dim if axis is None else axis
+    if dim is None:
+        return (amax if largest else amin)(input)
+    values, indices = _extreme(
+        op, input, _one_dim(op, input, dim), resolve_keepdim(op, keepdim, keepdims), largest
+    )
+    return (MaxResult if largest else MinResult)(values, indices)
+
+
 def max(  # noqa: A001 - PyTorch's name
     input: Tensor,
     dim: Any = None,
@@ -109,19 +123,7 @@ def max(  # noqa: A001 - PyTorch's name
     """``max(x)``: the largest value (ties share the gradient); ``max(x, dim)``: a
     ``(values, indices)`` named tuple, the first maximum's index, the gradient to it alone;
     ``max(x, other)``: the elementwise `maximum`.  Reference: ``torch.max``."""
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    dim = dim if axis is None else axis
-    if dim is None:
-        return amax(input)
-    values, indices = _extreme(
-        "max",
-        input,
-        _one_dim("max", input, dim),
-        resolve_keepdim("max", keepdim, keepdims),
-        largest=True,
-    )
-    return MaxResult(values, indices)
+    return _max_or_min("max", input, dim, keepdim, axis, keepdims, largest=True)
 
 
 def min(  # noqa: A001 - PyTorch's name
@@ -133,19 +135,7 @@ def min(  # noqa: A001 - PyTorch's name
     keepdims: bool | None = None,
 ) -> Any:
     """Like `max`, for the smallest value.  Reference: ``torch.min``."""
-    if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    dim = dim if axis is None else axis
-    if dim is None:
-        return amin(input)
-    values, indices = _extreme(
-        "min",
-        input,
-        _one_dim("min", input, dim),
-        resolve_keepdim("min", keepdim, keepdims),
-        largest=False,
-    )
-    return MinResult(values, indices)
+    return _max_or_min("min", input, dim, keepdim, axis, keepdims, largest=False)
 
 
 def _arg(op: str, input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
