@@ -16,6 +16,7 @@ from pathlib import Path
 import nbclient
 import nbformat
 import pytest
+from figure_checks import add_figure_checks, reported_problems
 
 LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons").glob("*.ipynb"))
 CELL_TIMEOUT_S = 300
@@ -41,7 +42,7 @@ def test_lesson_runs_in_quick_mode(path, kernel_of_this_interpreter, tmp_path, m
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_of_this_interpreter))
     monkeypatch.setenv("MINIDL_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "agg")
-    notebook = nbformat.read(path, as_version=4)
+    notebook = add_figure_checks(nbformat.read(path, as_version=4))  # minidl.viz.geometry
     client = nbclient.NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
@@ -51,6 +52,8 @@ def test_lesson_runs_in_quick_mode(path, kernel_of_this_interpreter, tmp_path, m
     start = time.perf_counter()
     client.execute()
     print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+    problems = reported_problems(notebook)
+    assert not problems, f"{path.name}: figures that hide or cut off data:\n" + "\n".join(problems)
 
 
 def test_lessons_are_committed_without_outputs():
