@@ -232,7 +232,7 @@ def instance_grid(
     wide = size * columns >= 10  # the key fits on one line
     key_height = 0.45 if wide else 0.75
     fig, axes = plt.subplots(
-        rows, columns, figsize=(size * columns, size * rows + key_height), squeeze=False
+        rows, columns, figsize=(size * columns, (size + 0.3) * rows + key_height), squeeze=False
     )
     for ax in axes.flat:
         ax.set_axis_off()
