@@ -29,7 +29,7 @@ class GraphNode:
 def _describe(t: Tensor, name: str | None, show_grads: bool) -> str:
     lines = [name] if name else []
     lines.append(f"{tuple(t.shape)} {t.dtype}")
-    if t.size <= 4:
+    if t.numel() <= 4:
         lines.append("data " + np.array2string(t.numpy().ravel(), precision=3, separator=", "))
     if show_grads and t.grad is not None:
         g = np.asarray(t.grad)
