@@ -299,7 +299,10 @@ def norm(
     # the reduced dims last, merged into one: then the norm is over one axis
     rest = [d for d in range(x.ndim) if d not in dims]
     moved = x.permute(*rest, *dims)
-    flat = moved.reshape(*[x.shape[d] for d in rest], -1) if dims else moved.unsqueeze(-1)
+    merged = 1
+    for d in dims:
+        merged *= x.shape[d]  # spelled out: -1 is ambiguous for an empty tensor
+    flat = moved.reshape(*[x.shape[d] for d in rest], merged)
     out = vector_norm(flat, float(p), -1)
     if keepdim:
         out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
