@@ -77,7 +77,8 @@ class Workspace:
         size = 1
         for n in shape:
             size *= n
-        key = (slot, xp.__name__, np.dtype(dtype))  # not dtype.name: ~10 us a call
+        # keyed by the dtype object, not dtype.name, which is rebuilt on every call
+        key = (slot, xp.__name__, np.dtype(dtype))
         buf = self._buffers.get(key)
         if buf is None or buf.size < size:
             buf = self._buffers[key] = xp.empty(size, dtype=dtype)

@@ -25,11 +25,8 @@ from .reference import tiles
 
 # Below this many elements a transform runs its serial driver. Higher than the library's
 # 2**18: in a conv, each transform runs right after an OpenBLAS GEMM, whose worker thread
-# then spins on the other core for ~0.1 s (measured: a full core of CPU time during a
-# 100 ms sleep after a GEMM), so a parallel kernel's second half runs on a shared core. On
-# the benchmark's layers 2**21 was 6% faster than 2**18, and as fast as never going
-# parallel (fwd+bwd geometric mean, quiet machine). Measured again with the tbb layer: 2**16,
-# 2**18 and 2**21 within noise of each other (fwd+bwd 1.40-1.60 over three runs each).
+# keeps spinning on the other core for a while, so a parallel kernel's second half would run
+# on a shared core. The measurements behind the number are in minidl/kernels/README.md.
 PARALLEL_MIN_WORK = 1 << 21
 
 
