@@ -8,11 +8,12 @@ without a GPU and never pays CuPy's import time when it is not used.
 from __future__ import annotations
 
 import importlib
-import os
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from . import config
 
 DEVICES = ("cpu", "cuda")
 
@@ -33,7 +34,7 @@ def _import_cupy() -> ModuleType | None:
 
 def gpu_status() -> tuple[bool, str]:
     """Whether `device="cuda"` can work here, and a sentence that says why (not)."""
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    if config.cuda_simulator():
         return False, "NUMBA_ENABLE_CUDASIM=1: numba-cuda kernels run on the CPU simulator"
     cp = _import_cupy()
     if cp is None:
