@@ -10,7 +10,7 @@ import pytest
 import minidl as md
 import minidl.numbers
 from minidl.kernels.pool import reference as pool_reference
-from minidl.lab.spec import compare
+from minidl.kernels.spec import compare
 from minidl.numbers import decimals_apart, fmt, fmt_apart
 
 

@@ -1,24 +1,27 @@
 """Hot loops on plain arrays, no autograd: reference (NumPy), cpu (Numba), gpu (numba-cuda).
 
-See ``minidl/kernels/README.md`` for the table op → file → functions → test command.
+One folder per kernel family (``pool/``, ``im2col/``, ...), holding ``reference.py``,
+``cpu.py``, ``gpu.py`` and the lab's ``spec.py``; ``print(md.kernels.table())`` lists them,
+``print(md.kernels.algorithms())`` shows how conv2d picks among them. ``minidl/kernels/
+README.md`` has the signatures and the measurements.
+
+``md.kernels.check`` (the lab: is my kernel right, how fast) is `minidl.lab.check`: the lab
+sits above the ops, so it is attached here by ``minidl/__init__.py``, not imported.
 """
 
-from typing import Any
+from .algorithms import table as algorithms
+from .registry import IMPLS, KERNELS, Kernel, get, reload, resolve, shipped, use
+from .table import table
 
-from .registry import IMPLS, KERNELS, get, overridden, resolve, shipped, use
-
-__all__ = ["IMPLS", "KERNELS", "check", "get", "overridden", "resolve", "shipped", "use"]
-
-
-def check(op: str, impl: Any = "cpu", **options: Any) -> Any:
-    """Check an implementation of kernel ``op`` against its reference, with a gradcheck of the
-    ops using it and its speed against the shipped kernel; see `minidl.lab.check`.
-
-    >>> md.kernels.check("max_pool2d", my_module).ok
-
-    Imported on call: the lab sits above the ops (it runs their gradchecks), and kernels
-    must not import upward at import time.
-    """
-    from ..lab import check as lab_check
-
-    return lab_check(op, impl, **options)
+__all__ = [
+    "IMPLS",
+    "KERNELS",
+    "Kernel",
+    "algorithms",
+    "get",
+    "reload",
+    "resolve",
+    "shipped",
+    "table",
+    "use",
+]

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.conv import Pair, conv2d, conv_transpose2d, pair, transpose_output_size
+from ..geometry import Pair, pair, transpose_output_size
+from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.pad import pad
 from ..tensor import Tensor
 from . import init

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..geometry import Pair
 from ..ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
-from ..ops.conv import Pair
 from ..ops.pool import avg_pool2d, max_pool2d_with_indices, max_unpool2d
 from ..ops.upsample import interpolate
 from ..tensor import Tensor

@@ -19,9 +19,8 @@ from typing import Any
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
-from ..kernels.pool.reference import pool_output_size
+from ..geometry import Pair, check_image, end_padding, pair, pool_output_size, window_tap
 from ..tensor import Tensor
-from .conv import Pair
 
 Geometry = tuple[int, int, int, int, int, int, int, int]  # KH, KW, SH, SW, PH, PW, DH, DW
 
@@ -70,12 +69,12 @@ class AvgPool2d(Function):
         KH, KW, SH, SW, PH, PW = geometry
         N, C, H, W = x.shape
         OH, OW = out_size
-        end_h, end_w = _end_padding(H, KH, SH, PH, OH), _end_padding(W, KW, SW, PW, OW)
+        end_h, end_w = end_padding(H, KH, SH, PH, OH), end_padding(W, KW, SW, PW, OW)
         x_pad = xp.pad(x, ((0, 0), (0, 0), (PH, end_h), (PW, end_w)))
         out = xp.zeros((N, C, OH, OW), dtype=x.dtype)
         for kh in range(KH):
             for kw in range(KW):
-                out += x_pad[_window(kh, kw, SH, SW, OH, OW)]
+                out += x_pad[window_tap(kh, kw, SH, SW, OH, OW)]
         ctx.divisor, ctx.geometry, ctx.padded = divisor, geometry, x_pad.shape
         ctx.size = (H, W)
         return (out / divisor).astype(x.dtype, copy=False)
@@ -89,21 +88,8 @@ class AvgPool2d(Function):
         dx_pad = xp.zeros(ctx.padded, dtype=dout.dtype)
         for kh in range(KH):
             for kw in range(KW):
-                dx_pad[_window(kh, kw, SH, SW, OH, OW)] += share
+                dx_pad[window_tap(kh, kw, SH, SW, OH, OW)] += share
         return dx_pad[:, :, PH : PH + H, PW : PW + W], None, None, None
-
-
-def _window(kh: int, kw: int, SH: int, SW: int, OH: int, OW: int) -> tuple[slice, ...]:
-    """Index of pixel (kh, kw) of every window at once, in the padded input (N, C, ., .)."""
-    rows = slice(kh, kh + SH * (OH - 1) + 1, SH)
-    cols = slice(kw, kw + SW * (OW - 1) + 1, SW)
-    return (slice(None), slice(None), rows, cols)
-
-
-def _end_padding(n: int, K: int, S: int, P: int, O: int) -> int:
-    """Zeros to add after the input so that all O windows fit (ceil_mode's last one may run
-    past the padding)."""
-    return max(0, (O - 1) * S + K - n - P)
 
 
 def _divisor(xp, size, out_size, kernel, stride, padding, count_include_pad) -> Any:
@@ -123,31 +109,9 @@ def _divisor(xp, size, out_size, kernel, stride, padding, count_include_pad) -> 
 # ---- argument checks -------------------------------------------------------------------------
 
 
-def pool_pair(op: str, name: str, value: Any, minimum: int) -> Pair:
-    """An int, or a tuple/list of one or two ints, each >= minimum, as a pair (PyTorch's
-    pooling ops accept all three spellings). NumPy integers count as ints."""
-    try:
-        many = isinstance(value, (tuple, list))
-        values = tuple(operator.index(v) for v in value) if many else (operator.index(value),)
-    except TypeError:
-        values = ()
-    if len(values) == 1:
-        values = values * 2
-    if len(values) != 2 or min(values) < minimum:
-        raise ValueError(
-            f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}"
-        )
-    return values  # type: ignore[return-value]
-
-
 def check_pool_input(op: str, x: Any) -> None:
     """(N, C, H, W) or unbatched (C, H, W), floating point."""
-    if len(x.shape) not in (3, 4):
-        raise ValueError(
-            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}"
-        )
-    if x.dtype.kind != "f":
-        raise ValueError(f"{op}: expected a floating-point input, got {x.dtype}")
+    check_image(op, x, unbatched=True)
 
 
 def batched(x: Tensor, run: Callable[[Tensor], Any]) -> Any:
@@ -166,12 +130,12 @@ def _pool_args(
 ) -> Geometry:
     """(KH, KW, SH, SW, PH, PW, DH, DW), checked as PyTorch checks them."""
     check_pool_input(op, x)
-    kernel = pool_pair(op, "kernel_size", kernel_size, 1)
+    kernel = pair(op, "kernel_size", kernel_size, 1, one=True)
     # None (or PyTorch's empty list) means stride = kernel_size
     empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
-    stride = kernel if empty else pool_pair(op, "stride", stride, 1)
-    padding = pool_pair(op, "padding", padding, 0)
-    dilation = pool_pair(op, "dilation", dilation, 1)
+    stride = kernel if empty else pair(op, "stride", stride, 1, one=True)
+    padding = pair(op, "padding", padding, 0, one=True)
+    dilation = pair(op, "dilation", dilation, 1, one=True)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     size = tuple(x.shape[-2:])
@@ -307,10 +271,10 @@ def max_unpool2d(
         )
     if idx.dtype.kind not in "iu":
         raise ValueError(f"{op}: expected integer indices, got {idx.dtype}")
-    kernel = pool_pair(op, "kernel_size", kernel_size, 1)
+    kernel = pair(op, "kernel_size", kernel_size, 1, one=True)
     empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
-    stride = kernel if empty else pool_pair(op, "stride", stride, 1)
-    padding = pool_pair(op, "padding", padding, 0)
+    stride = kernel if empty else pair(op, "stride", stride, 1, one=True)
+    padding = pair(op, "padding", padding, 0, one=True)
     size = _unpool_size(op, input, kernel, stride, padding, output_size)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size[0] * size[1]):
         raise ValueError(

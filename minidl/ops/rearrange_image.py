@@ -7,8 +7,8 @@ from typing import Any
 
 from .. import backend, kernels
 from ..autograd import Function
+from ..geometry import pair
 from ..tensor import Tensor
-from .conv import pair
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:

@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import backend, kernels
 from ..autograd import Function
+from ..geometry import Pair, check_image, pair
 from ..tensor import Tensor
-from .conv import Pair, check_image, pair
 
 
 class RoIAlign(Function):

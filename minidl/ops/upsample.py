@@ -18,9 +18,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module
+from ..geometry import Pair, check_image, pair
 from ..tensor import Tensor
 from .adaptive_pool import area_weights
-from .conv import Pair, check_image, pair
 from .interpolate_weights import cubic_weights, linear_weights
 from .separable import along_axis, separable
 

@@ -14,9 +14,9 @@ import pytest
 
 from minidl import backend
 from minidl.kernels.im2col import reference as conv_reference
+from minidl.kernels.im2col.spec import COL2IM_CASES, IM2COL_CASES
 from minidl.kernels.pool import reference as pool_reference
-from minidl.lab.specs_conv import COL2IM_CASES, IM2COL_CASES
-from minidl.lab.specs_pool import MAX_POOL_CASES, MAX_UNPOOL_CASES
+from minidl.kernels.pool.spec import MAX_POOL_CASES, MAX_UNPOOL_CASES
 
 pytestmark = pytest.mark.gpu
 

@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.kernels.depthwise import cpu, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_conv import (
+from minidl.kernels.depthwise.spec import (
     DEPTHWISE_CASES,
     DEPTHWISE_INPUT_GRAD_CASES,
     DEPTHWISE_WEIGHT_GRAD_CASES,
 )
+from minidl.kernels.spec import noncontiguous
 
 KERNELS = {
     "conv2d_depthwise": DEPTHWISE_CASES,

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.kernels.direct import cpu, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_conv import DIRECT_CASES, DIRECT_GRAD_CASES
+from minidl.kernels.direct.spec import DIRECT_CASES, DIRECT_GRAD_CASES
+from minidl.kernels.spec import noncontiguous
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.kernels.im2col import cpu, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_conv import COL2IM_CASES, IM2COL_CASES
+from minidl.kernels.im2col.spec import COL2IM_CASES, IM2COL_CASES
+from minidl.kernels.spec import noncontiguous
 
 IMPLS = {"cpu": cpu}
 

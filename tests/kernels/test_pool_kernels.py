@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl.kernels.pool import cpu, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_pool import MAX_POOL_BACKWARD_CASES, MAX_POOL_CASES, MAX_UNPOOL_CASES
+from minidl.kernels.pool.spec import MAX_POOL_BACKWARD_CASES, MAX_POOL_CASES, MAX_UNPOOL_CASES
+from minidl.kernels.spec import noncontiguous
 
 IMPLS = {"cpu": cpu}
 

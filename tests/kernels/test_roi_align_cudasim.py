@@ -1,7 +1,7 @@
 """RoIAlign gpu kernels == reference, on numba-cuda's CPU simulator: ``pytest -m cudasim``.
 
-Cases: the lab's edge cases (``minidl/lab/specs_roi.py``) and random boxes. The simulator is
-switched on by the `gpu` fixture (and by tests/conftest.py for ``-m cudasim``) rather than at
+Cases: the lab's edge cases (``minidl/kernels/roi_align/spec.py``) and random boxes. The
+simulator is switched on by the `gpu` fixture (and by tests/conftest.py for ``-m cudasim``) rather than at
 import, so that collecting this file in an ordinary run leaves numba-cuda alone; it must
 happen before ``numba.cuda`` is first imported, hence a pytest process of its own. Launches
 stay at a few hundred threads: a simulated thread costs about 150 µs.
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from minidl.kernels.roi_align import reference
-from minidl.lab.specs_roi import ROI_ALIGN_BACKWARD_CASES, ROI_ALIGN_CASES
+from minidl.kernels.roi_align.spec import ROI_ALIGN_BACKWARD_CASES, ROI_ALIGN_CASES
 
 pytestmark = pytest.mark.cudasim
 

@@ -1,6 +1,6 @@
-"""The fused Winograd convolution (kernels/winograd/fused.py): `winograd_conv` and
+"""The fused Winograd convolution (kernels/winograd_fused/): `winograd_conv` and
 `winograd_weight_grad` equal the NumPy reference on the lab's edge cases and on drawn
-geometries, and conv2d run through them (the size limit lowered) equals PyTorch forward and
+geometries, and conv2d run through them (algorithm="winograd_fused") equals PyTorch forward and
 backward; the rule that picks the fused path is tested on its own."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 import minidl as md
 import minidl.nn.functional as F
-from minidl import kernels
-from minidl.kernels.winograd import fused, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_winograd import SPECS
-from minidl.ops import conv
+from minidl.kernels import algorithms
+from minidl.kernels.spec import noncontiguous
+from minidl.kernels.winograd import reference as transforms
+from minidl.kernels.winograd_fused import cpu as fused
+from minidl.kernels.winograd_fused import reference
+from minidl.kernels.winograd_fused.spec import SPECS
 
 FUSED = ("winograd_conv", "winograd_weight_grad")
 
@@ -72,24 +73,18 @@ def test_fused_equals_reference_on_drawn_geometries(
     np.testing.assert_allclose(dU, want, rtol=1e-12, atol=1e-11)
 
 
-@pytest.fixture
-def always_fused(monkeypatch):
-    monkeypatch.setattr(conv, "FUSED_MIN_BYTES", 0)
-
-
 @pytest.mark.parametrize(
     "shape, C_out, padding",
     [((2, 3, 7, 10), 5, 0), ((1, 5, 6, 5), 3, (1, 0)), ((2, 4, 9, 8), 7, 1), ((1, 2, 4, 3), 1, 2)],
 )
-def test_conv2d_fused_matches_torch(always_fused, shape, C_out, padding):
+def test_conv2d_fused_matches_torch(shape, C_out, padding):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     x0 = rng.standard_normal(shape)
     w0 = rng.standard_normal((C_out, shape[1], 3, 3))
     b0 = rng.standard_normal(C_out)
     x, w, b = (md.tensor(a, requires_grad=True) for a in (x0, w0, b0))
-    assert conv._fused(x.data, C_out, conv.pair("conv2d", "padding", padding, 0))
-    y = F.conv2d(x, w, b, padding=padding)
+    y = F.conv2d(x, w, b, padding=padding, algorithm="winograd_fused")
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
     yt = torch.nn.functional.conv2d(xt, wt, bt, padding=padding)
     dy = rng.standard_normal(y.shape)
@@ -100,34 +95,42 @@ def test_conv2d_fused_matches_torch(always_fused, shape, C_out, padding):
         np.testing.assert_allclose(got.grad, want.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_conv2d_fused_gradcheck(always_fused):
+def test_conv2d_fused_gradcheck():
     rng = np.random.default_rng(2)
     x = md.tensor(rng.standard_normal((2, 3, 5, 6)), requires_grad=True)
     w = md.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     b = md.tensor(rng.standard_normal(4), requires_grad=True)
-    md.gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 2)), [x, w, b])
+    md.gradcheck(
+        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 2), algorithm="winograd_fused"), [x, w, b]
+    )
 
 
-def test_fused_float32_error_is_that_of_the_unfused_path(always_fused):
+def test_fused_float32_error_is_that_of_the_unfused_path():
     """Same transforms, same products, other summation order: float32 error of the same size."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 16, 40, 40))
     w = rng.standard_normal((16, 16, 3, 3))
-    exact = reference.winograd_conv(x, reference.filter_transform(w), 1, 1)
+    exact = reference.winograd_conv(x, transforms.filter_transform(w), 1, 1)
     x32, w32 = x.astype(np.float32), w.astype(np.float32)
-    got = fused.winograd_conv(x32, reference.filter_transform(w32), 1, 1)
+    got = fused.winograd_conv(x32, transforms.filter_transform(w32), 1, 1)
     scale = np.abs(exact).max()
     assert got.dtype == np.float32
     assert np.abs(got - exact).max() / scale < 2e-6
 
 
+def _layer(N, C, H, C_out, padding, gpu=False):
+    pads = (padding, padding)
+    return algorithms.Layer(N, C, C_out, H, H, (3, 3), (1, 1), pads, (1, 1), 1, 4, gpu)
+
+
 def test_which_layers_run_fused():
-    big_few = np.zeros((4, 16, 128, 128), np.float32)  # V and M: 16 MB
-    assert conv._fused(big_few, 16, (1, 1))
-    assert not conv._fused(big_few, 64, (1, 1))  # 80 channels: OpenBLAS's GEMMs are faster
-    assert not conv._fused(big_few[:1, :, :64, :64], 16, (1, 1))  # 1 MB: fits in L2 anyway
-    assert not conv._fused(big_few, 16, (3, 3))  # dx would need padding 2 - 3
-    with kernels.use(winograd_input="reference"):  # a swapped-in transform must run
-        assert not conv._fused(big_few, 16, (1, 1))
-    with kernels.use(winograd_conv="reference"):  # ... and so must a swapped-in fused kernel
-        assert conv._fused(big_few, 16, (1, 1))
+    def pick(*args, **kwargs):
+        return algorithms.choose("conv2d", _layer(*args, **kwargs)).name
+
+    assert pick(4, 16, 128, 16, 1) == "winograd_fused"  # V and M: 16 MB
+    assert pick(4, 16, 128, 64, 1) == "winograd"  # 80 channels: OpenBLAS's GEMMs
+    assert pick(1, 16, 64, 16, 1) == "winograd"  # 1 MB: fits in L2 anyway
+    assert pick(4, 16, 128, 16, 3) == "winograd"  # dx would need padding 2 - 3
+    assert pick(4, 16, 128, 16, 1, gpu=True) == "im2col"
+    with pytest.raises(ValueError, match="cannot compute this layer"):
+        algorithms.choose("conv2d", _layer(4, 16, 128, 16, 3), forced="winograd_fused")

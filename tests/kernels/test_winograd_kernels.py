@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.kernels.im2col import reference as im2col_reference
+from minidl.kernels.spec import noncontiguous
 from minidl.kernels.winograd import cpu, reference
-from minidl.lab.spec import noncontiguous
-from minidl.lab.specs_winograd import SPECS
+from minidl.kernels.winograd.spec import SPECS
 
 IMPLS = {"cpu": cpu}
-KERNELS = sorted(k for k in SPECS if hasattr(cpu, k))  # the fused ones: test_winograd_fused
+KERNELS = sorted(SPECS)
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)

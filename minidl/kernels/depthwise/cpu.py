@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ...geometry import conv_output_size as output_size
 from .._numba import PARALLEL_MIN_WORK, njit, prange
 from ..im2col.cpu import _valid
-from ..im2col.reference import output_size
 
 
 @njit(cache=True)

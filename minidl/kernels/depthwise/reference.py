@@ -20,7 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from ...backend import array_module
-from ..im2col.reference import output_size
+from ...geometry import conv_output_size as output_size
+
+__all__ = [
+    "conv2d_depthwise",
+    "conv2d_depthwise_input_grad",
+    "conv2d_depthwise_weight_grad",
+]
 
 
 def _windows(KH: int, KW: int, SH: int, SW: int, DH: int, DW: int, OH: int, OW: int):

@@ -10,6 +10,8 @@ from typing import Any
 
 from ...backend import array_module
 
+__all__ = ["conv2d_direct", "conv2d_direct_weight_grad"]
+
 
 def conv2d_direct(x: Any, w: Any, PH: int, PW: int, bias: Any = None) -> Any:
     """conv2d with stride 1 and dilation 1 computed directly, without ``cols``.

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ...geometry import conv_output_size as output_size
 from .._numba import PARALLEL_MIN_WORK, njit, prange
-from .reference import output_size
 
 
 @njit(cache=True)

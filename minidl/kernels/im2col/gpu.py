@@ -21,7 +21,7 @@ from typing import Any
 from numba import cuda
 
 from ...backend import array_module
-from .reference import output_size
+from ...geometry import conv_output_size as output_size
 
 THREADS = 256  # threads per block: a multiple of the 32-thread warp
 

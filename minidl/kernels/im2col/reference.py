@@ -12,8 +12,8 @@ Layout of ``cols`` (shared by all implementations)::
 
 Why this order: ``cols.reshape(C*KH*KW, N*OH*OW)`` is a free view, and it is the right operand
 of a single GEMM for the whole batch, ``y2d (C_out, N*OH*OW) = w2d (C_out, C*KH*KW) @ cols``,
-whose long dimension N*OH*OW is the contiguous one (PERFORMANCE-NOTES: fold the batch into
-one GEMM). Keeping the six axes, instead of handing over the 2-D matrix, lets ``col2im`` read
+whose long dimension N*OH*OW is the contiguous one (one long GEMM instead of N short
+ones). Keeping the six axes, instead of handing over the 2-D matrix, lets ``col2im`` read
 OH and OW from ``cols`` itself.
 
 Reference: Chellapilla et al., "High Performance Convolutional Neural Networks for Document
@@ -25,11 +25,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...backend import array_module
+from ...geometry import conv_output_size as output_size
 
-
-def output_size(size: int, K: int, S: int, P: int, D: int) -> int:
-    """Output length of a convolution along one axis: floor((size + 2P - D(K-1) - 1) / S) + 1."""
-    return (size + 2 * P - D * (K - 1) - 1) // S + 1
+__all__ = ["col2im", "im2col"]
 
 
 def im2col(

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ...geometry import pool_output_size
 from .._numba import PARALLEL_MIN_WORK, njit, prange
-from .reference import pool_output_size
 
 
 @njit(cache=True)

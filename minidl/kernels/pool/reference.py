@@ -28,20 +28,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...backend import array_module, scatter_add
+from ...geometry import pool_output_size
 
-
-def pool_output_size(size: int, K: int, S: int, P: int, D: int = 1, ceil_mode: bool = False) -> int:
-    """Output length along one axis, PyTorch's ``pooling_output_shape``.
-
-    floor((size + 2P - D*(K-1) - 1) / S) + 1, rounded up instead with ``ceil_mode``; a window
-    that would then start past the input and its left padding (in the right padding) is
-    dropped.
-    """
-    span = D * (K - 1) + 1  # the dilated window's extent
-    out = (size + 2 * P - span + (S - 1 if ceil_mode else 0)) // S + 1
-    if ceil_mode and (out - 1) * S >= size + P:
-        out -= 1
-    return out
+__all__ = ["max_pool2d", "max_pool2d_backward", "max_unpool2d"]
 
 
 def first_tap(start: Any, D: int) -> Any:

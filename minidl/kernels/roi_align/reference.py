@@ -29,6 +29,8 @@ from typing import Any
 
 from ... import backend
 
+__all__ = ["roi_align", "roi_align_backward"]
+
 
 def roi_geometry(
     box: Any, PH: int, PW: int, spatial_scale: float, sampling_ratio: int, aligned: bool

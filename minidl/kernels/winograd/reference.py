@@ -42,6 +42,13 @@ import numpy as np
 
 from ...backend import array_module
 
+__all__ = [
+    "winograd_input",
+    "winograd_input_adjoint",
+    "winograd_output",
+    "winograd_output_adjoint",
+]
+
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # filter transform
 AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
@@ -141,30 +148,3 @@ def winograd_input_adjoint(dV: Any, x_shape: tuple[int, int, int, int], PH: int,
         for j in range(4):
             x_pad[:, :, i : i + 2 * TH : 2, j : j + 2 * TW : 2] += d[..., i, j]
     return xp.ascontiguousarray(x_pad[:, :, PH : PH + H, PW : PW + W])
-
-
-def winograd_conv(x: Any, U: Any, PH: int, PW: int, bias: Any = None) -> Any:
-    """y (N, C_out, OH, OW): the 3x3 stride-1 correlation of x (N, C, H, W), padded by PH,
-    PW, with the filters whose transform is U (4, 4, C_out, C), + bias: the input transform,
-    the 16 products M[a, b] = U[a, b] @ V[a, b] and the output transform in one call."""
-    xp = array_module(x)
-    N, C, H, W = x.shape
-    C_out = U.shape[2]
-    V = winograd_input(x, PH, PW)
-    M = xp.matmul(U.reshape(16, C_out, C), V.reshape(16, C, -1))
-    return winograd_output(
-        M.reshape(4, 4, C_out, *V.shape[3:]), H + 2 * PH - 2, W + 2 * PW - 2, bias
-    )
-
-
-def winograd_weight_grad(x: Any, dy: Any, PH: int, PW: int) -> Any:
-    """dU (4, 4, C_out, C) = dM[a, b] @ V[a, b]^T summed over all tiles, with
-    V = winograd_input(x) and dM = winograd_output_adjoint(dy): the gradient of
-    `winograd_conv` with respect to U (dw = filter_transform_adjoint(dU))."""
-    xp = array_module(x)
-    C = x.shape[1]
-    dM = winograd_output_adjoint(dy)
-    C_out = dM.shape[2]
-    V = winograd_input(x, PH, PW)
-    dU = xp.matmul(dM.reshape(16, C_out, -1), V.reshape(16, C, -1).transpose(0, 2, 1))
-    return dU.reshape(4, 4, C_out, C)

@@ -1,5 +1,5 @@
-"""Lab specs for the Winograd family (``minidl/kernels/winograd/``): the transforms around
-the 16 GEMMs of F(2x2, 3x3).
+"""Lab spec of the Winograd family (``minidl/kernels/winograd/``): the transforms around the
+16 GEMMs of F(2x2, 3x3). ``../winograd_fused/spec.py`` reuses its cases.
 
 Each geometry is (x_shape, (PH, PW)) of a 3x3, stride-1 convolution; the output is
 OH = H + 2PH - 2 by OW = W + 2PW - 2, covered by TH x TW tiles of 2 x 2 (the last one
@@ -8,11 +8,12 @@ cropped when OH or OW is odd). Shapes stay small: a few hundred tiles at most.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..kernels.winograd.reference import tiles
-from .spec import Args, Case, KernelSpec, noncontiguous
-from .specs_conv import gradcheck_conv3x3
+from ..spec import Args, Case, KernelSpec, gradcheck_conv3x3, noncontiguous
+from .reference import tiles
 
 GEOMETRIES = {
     "even output, no padding": ((2, 3, 6, 6), (0, 0)),
@@ -27,16 +28,16 @@ GEOMETRIES = {
 C_OUT = 3  # output channels of the cases (c_out=0: a kernel that does not see them)
 
 
-def _out_size(x_shape: tuple[int, ...], pad: tuple[int, int]) -> tuple[int, int]:
+def out_size(x_shape: tuple[int, ...], pad: tuple[int, int]) -> tuple[int, int]:
     return x_shape[2] + 2 * pad[0] - 2, x_shape[3] + 2 * pad[1] - 2
 
 
 def _tiled(x_shape, pad, channels: int) -> tuple[int, ...]:
     """(4, 4, channels, N, TH, TW): the shape of V (channels = C) or M (channels = C_out)."""
-    return (4, 4, channels, x_shape[0], *tiles(*_out_size(x_shape, pad)))
+    return (4, 4, channels, x_shape[0], *tiles(*out_size(x_shape, pad)))
 
 
-def _input_case(name, x_shape, pad, dtype=np.float64, strided=False, out=False, c_out=0):
+def input_case(name, x_shape, pad, dtype=np.float64, strided=False, out=False, c_out=0):
     def make(rng: np.random.Generator) -> Args:
         x = rng.standard_normal(x_shape).astype(dtype)
         kwargs = {"out": np.empty(_tiled(x_shape, pad, x_shape[1]), dtype)} if out else {}
@@ -49,16 +50,16 @@ def _output_case(name, x_shape, pad, dtype=np.float64, strided=False, bias=True,
     def make(rng: np.random.Generator) -> Args:
         M = rng.standard_normal(_tiled(x_shape, pad, c_out)).astype(dtype)
         b = rng.standard_normal(c_out).astype(dtype) if bias else None
-        return (noncontiguous(M) if strided else M, *_out_size(x_shape, pad), b), {}
+        return (noncontiguous(M) if strided else M, *out_size(x_shape, pad), b), {}
 
     return Case(name, make)
 
 
-def _output_adjoint_case(
+def output_adjoint_case(
     name, x_shape, pad, dtype=np.float64, strided=False, out=False, c_out=C_OUT
 ):
     def make(rng: np.random.Generator) -> Args:
-        dy = rng.standard_normal((x_shape[0], c_out, *_out_size(x_shape, pad))).astype(dtype)
+        dy = rng.standard_normal((x_shape[0], c_out, *out_size(x_shape, pad))).astype(dtype)
         kwargs = {"out": np.empty(_tiled(x_shape, pad, c_out), dtype)} if out else {}
         return (noncontiguous(dy) if strided else dy,), kwargs
 
@@ -73,7 +74,7 @@ def _input_adjoint_case(name, x_shape, pad, dtype=np.float64, strided=False, c_o
     return Case(name, make)
 
 
-def _conv_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT, bias=True):
+def conv_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT, bias=True):
     def make(rng: np.random.Generator) -> Args:
         x = rng.standard_normal(x_shape).astype(dtype)
         U = rng.standard_normal((4, 4, c_out, x_shape[1])).astype(dtype)
@@ -83,16 +84,16 @@ def _conv_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT,
     return Case(name, make)
 
 
-def _weight_grad_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT):
+def weight_grad_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=C_OUT):
     def make(rng: np.random.Generator) -> Args:
         x = rng.standard_normal(x_shape).astype(dtype)
-        dy = rng.standard_normal((x_shape[0], c_out, *_out_size(x_shape, pad))).astype(dtype)
+        dy = rng.standard_normal((x_shape[0], c_out, *out_size(x_shape, pad))).astype(dtype)
         return (noncontiguous(x) if strided else x, noncontiguous(dy) if strided else dy, *pad), {}
 
     return Case(name, make)
 
 
-def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
+def cases(make_case, out: bool = False) -> tuple[Case, ...]:
     """The geometries, then a non-contiguous input, float32 and (for kernels that take one)
     an ``out=`` buffer."""
     cases = [make_case(name, *g) for name, g in GEOMETRIES.items()]
@@ -103,48 +104,31 @@ def _cases(make_case, out: bool = False) -> tuple[Case, ...]:
     return tuple(cases)
 
 
-def _gradcheck(device: str) -> None:
-    """conv2d with 3x3 kernels, stride 1 and 3 or more input channels (the Winograd path:
-    forward winograd_input and winograd_output, backward all four kernels)."""
-    gradcheck_conv3x3(device, C=(3, 4), C_out=(2, 3))
+def _gradcheck(md: Any, device: str) -> None:
+    """conv2d with 3x3 kernels, stride 1, run by Winograd (forward winograd_input and
+    winograd_output, backward all four transforms)."""
+    gradcheck_conv3x3(md, device, C=(3, 4), C_out=(2, 3), algorithm="winograd")
 
 
-_BENCH = ((4, 64, 42, 42), (1, 1))  # a U-Net layer, float32
-_NAME = "x (4, 64, 42, 42), 64 output channels, padding 1"
+BENCH = ((4, 64, 42, 42), (1, 1))  # a U-Net layer, float32
+BENCH_NAME = "x (4, 64, 42, 42), 64 output channels, padding 1"
 
 
-def _fused_gradcheck(device: str) -> None:
-    """`_gradcheck` with conv2d made to run fused on its small inputs (FUSED_MIN_BYTES = 0)."""
-    from ..ops import conv
-
-    saved = conv.FUSED_MIN_BYTES
-    conv.FUSED_MIN_BYTES = 0
-    try:
-        _gradcheck(device)
-    finally:
-        conv.FUSED_MIN_BYTES = saved
-
-
-_FUSED_BENCH = ((4, 16, 128, 128), (1, 1))  # a U-Net layer that conv2d runs fused
-_FUSED_NAME = "x (4, 16, 128, 128), 16 output channels, padding 1"
-
-
-def _spec(kernel, outputs, exact, make_case, out=False, more=(), fused=False) -> KernelSpec:
-    bench, name, c_out = (_FUSED_BENCH, _FUSED_NAME, 16) if fused else (_BENCH, _NAME, 64)
+def _spec(kernel, outputs, exact, make_case, out=False, more=()) -> KernelSpec:
     return KernelSpec(
         kernel=kernel,
         outputs=outputs,
         exact=exact,
-        cases=_cases(make_case, out=out) + tuple(more),
-        gradcheck=_fused_gradcheck if fused else _gradcheck,
-        ops="conv2d (3x3, stride 1" + (", run fused)" if fused else ")"),
-        bench=make_case(name, *bench, dtype=np.float32, c_out=c_out),
+        cases=cases(make_case, out=out) + tuple(more),
+        gradcheck=_gradcheck,
+        ops="conv2d (3x3, stride 1, algorithm='winograd')",
+        bench=make_case(BENCH_NAME, *BENCH, dtype=np.float32, c_out=64),
     )
 
 
 # Sums of a few values: the order of the additions may differ from the reference's einsum.
 SPECS = {
-    "winograd_input": _spec("winograd_input", ("V",), (False,), _input_case, out=True),
+    "winograd_input": _spec("winograd_input", ("V",), (False,), input_case, out=True),
     "winograd_output": _spec(
         "winograd_output",
         ("y",),
@@ -153,30 +137,9 @@ SPECS = {
         more=[_output_case("no bias", (2, 2, 7, 6), (1, 1), bias=False)],
     ),
     "winograd_output_adjoint": _spec(
-        "winograd_output_adjoint", ("dM",), (False,), _output_adjoint_case, out=True
+        "winograd_output_adjoint", ("dM",), (False,), output_adjoint_case, out=True
     ),
     "winograd_input_adjoint": _spec(
         "winograd_input_adjoint", ("dx",), (False,), _input_adjoint_case
-    ),
-    # The fused convolution (kernels/winograd/fused.py): conv2d runs it on layers with few
-    # channels and big images; its gradcheck lowers that size limit to reach it.
-    "winograd_conv": _spec(
-        "winograd_conv",
-        ("y",),
-        (False,),
-        _conv_case,
-        more=[
-            _conv_case("no bias", (2, 2, 7, 6), (1, 1), bias=False),
-            _conv_case("more channels than a register block", (1, 9, 6, 7), (1, 0), c_out=7),
-        ],
-        fused=True,
-    ),
-    "winograd_weight_grad": _spec(
-        "winograd_weight_grad",
-        ("dU",),
-        (False,),
-        _weight_grad_case,
-        more=[_weight_grad_case("odd channel counts", (2, 5, 6, 7), (0, 1), c_out=7)],
-        fused=True,
     ),
 }

@@ -33,8 +33,8 @@ import numba
 import numpy as np
 
 from .._numba import njit, prange
-from .cpu import a_columns, a_rows, at_columns, at_rows, b_columns, bt_rows
-from .reference import tiles
+from ..winograd.cpu import a_columns, a_rows, at_columns, at_rows, b_columns, bt_rows
+from ..winograd.reference import tiles
 
 BLOCK_TILES = 256  # tiles per task, at least: shorter rows leave the vector loops mostly tails
 MIN_TASKS_PER_THREAD = 2  # below this, tasks get smaller (down to one tile row)

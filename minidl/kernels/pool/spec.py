@@ -9,10 +9,12 @@ cases so that ties are everywhere: the first maximum must win, exactly as PyTorc
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..kernels.pool import reference
-from .spec import Args, Case, KernelSpec, noncontiguous
+from ..spec import Args, Case, KernelSpec, noncontiguous
+from . import reference
 
 GEOMETRIES = {
     "2x2, stride 2": ((2, 3, 8, 8), (2, 2, 2, 2, 0, 0)),
@@ -143,12 +145,11 @@ MAX_UNPOOL_CASES = (
 )
 
 
-def _gradcheck(device: str) -> None:
+def _gradcheck(md: Any, device: str) -> None:
     """max_pool2d (forward: max_pool2d; backward: max_pool2d_backward), with and without
     dilation and ceil_mode, and max_unpool2d, on distinct values spaced far wider than the
     finite-difference step (no kinks crossed)."""
-    import minidl as md
-    import minidl.nn.functional as F
+    F = md.nn.functional
 
     rng = np.random.default_rng(0)
     x = md.tensor(rng.permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6) * 0.1, device=device)

@@ -10,9 +10,11 @@ Shapes stay small: the GPU versions run them under the CUDA simulator too.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .spec import Args, Case, KernelSpec, noncontiguous
+from ..spec import Args, Case, KernelSpec, noncontiguous
 
 INSIDE = [[0, 1.0, 0.5, 6.5, 4.0], [1, 0.0, 0.0, 9.0, 7.0], [1, 2.2, 1.3, 5.9, 6.1]]
 GEOMETRIES = {
@@ -83,12 +85,11 @@ ROI_ALIGN_CASES = tuple(_forward_case(n, *g) for n, g in {**GEOMETRIES, **EXTRA}
 ROI_ALIGN_BACKWARD_CASES = tuple(_backward_case(n, *g) for n, g in {**GEOMETRIES, **EXTRA}.items())
 
 
-def _gradcheck(device: str) -> None:
+def _gradcheck(md: Any, device: str) -> None:
     """F.roi_align (forward: roi_align; backward: roi_align_backward). It is linear in x, so
     any input is kink-free; the boxes mix inside, outside, tiny and huge ones."""
-    import minidl as md
-    import minidl.nn.functional as F
-    from minidl import backend
+    F = md.nn.functional
+    backend = md.backend
 
     rng = np.random.default_rng(0)
     # Small: under the CUDA simulator each of the 2 × 60 forward calls runs 36 slow threads.

@@ -1,8 +1,8 @@
 """What the kernel lab knows about one kernel: its edge cases, how to compare, what to time.
 
-A family of kernels describes itself in one file, ``minidl/lab/specs_<family>.py``, holding
-``SPECS = {kernel_name: KernelSpec(...)}``; `minidl.lab.check.FAMILIES` lists those files.
-To add a family: write its specs file following ``specs_pool.py`` and add it to FAMILIES.
+Each kernel family folder holds a ``spec.py`` beside its ``reference.py``, ``cpu.py`` and
+``gpu.py``, with ``SPECS = {kernel_name: KernelSpec(...)}``; the lab finds it there. A spec
+imports nothing above the kernels: its gradcheck gets the ``minidl`` module as an argument.
 """
 
 from __future__ import annotations
@@ -40,19 +40,25 @@ class KernelSpec:
     exact: per output, True where it must match the reference bit for bit (copies, argmax
         indices), False where sums may round differently (compared with a tight tolerance).
     cases: the edge cases, each compared with the reference.
-    gradcheck: ``gradcheck(device)`` runs ``md.gradcheck`` on the ops that call this kernel
-        (the lab runs it with the kernel swapped in) and raises on a mismatch.
+    gradcheck: ``gradcheck(md, device)`` runs ``md.gradcheck`` on the ops that call this
+        kernel (the lab runs it with the kernel swapped in) and raises on a mismatch.
     ops: the ops that gradcheck exercises, for the report.
-    bench: a realistic input for the timing against the shipped kernel.
+    bench: a realistic input for the timings.
+    flops: ``flops(args, kwargs)``, the arithmetic of one call, for GFLOP/s; None for a
+        kernel that moves data more than it computes: then GB/s, of its arrays in and out.
+    torch: ``torch(torch_module, args, kwargs)`` returns a no-argument function computing the
+        same with PyTorch on the same input (CPU tensors sharing its arrays), or None.
     """
 
     kernel: str
     outputs: tuple[str, ...]
     exact: tuple[bool, ...]
     cases: tuple[Case, ...]
-    gradcheck: Callable[[str], None]
+    gradcheck: Callable[[Any, str], None]
     ops: str
     bench: Case
+    flops: Callable[[tuple[Any, ...], dict[str, Any]], float] | None = None
+    torch: Callable[[Any, tuple[Any, ...], dict[str, Any]], Callable[[], Any]] | None = None
 
 
 def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
@@ -86,3 +92,30 @@ def noncontiguous(a: np.ndarray) -> np.ndarray:
     wide = np.empty(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
     wide[..., ::2] = a
     return wide[..., ::2]
+
+
+def gradcheck_conv3x3(
+    md: Any, device: str, C: tuple[int, int], C_out: tuple[int, int], algorithm: str
+) -> None:
+    """Two gradchecks of 3x3 stride-1 conv2d run by ``algorithm``: C[0] -> C_out[0] channels
+    with bias and padding (1, 0), then C[1] -> C_out[1] with padding 2."""
+    F = md.nn.functional
+    rng = np.random.default_rng(0)
+
+    def t(*shape: int) -> Any:
+        return md.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
+
+    md.gradcheck(
+        lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0), algorithm=algorithm),
+        [t(2, C[0], 5, 6), t(C_out[0], C[0], 3, 3), t(C_out[0])],
+    )
+    md.gradcheck(
+        lambda x, w: F.conv2d(x, w, padding=2, algorithm=algorithm),
+        [t(1, C[1], 3, 4), t(C_out[1], C[1], 3, 3)],
+    )
+
+
+def conv_flops(N: int, C_out: int, OH: int, OW: int, C_in: int, KH: int, KW: int) -> float:
+    """2 * N * C_out * OH * OW * C_in * KH * KW: the multiply-adds of a convolution, as
+    GFLOP/s figures count them (whatever the algorithm actually does)."""
+    return 2.0 * N * C_out * OH * OW * C_in * KH * KW

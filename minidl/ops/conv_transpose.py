@@ -1,0 +1,115 @@
+"""Transpose convolution: the adjoint of conv2d in x, as GEMMs (batched over the groups)
+around col2im. Loops: ``minidl/kernels/im2col/`` (col2im forward, im2col backward).
+
+It is conv2d's three products in another order (``conv_gemm.py``): its forward is the
+input-gradient of a convolution, and its backward is a convolution plus a weight correlation.
+"""
+
+from __future__ import annotations
+
+from .. import kernels
+from ..autograd import Function
+from ..backend import array_module
+from ..geometry import Pair, batched, check_image, pair, transpose_output_size
+from ..tensor import Tensor
+from .conv_args import check_weight, groups_arg
+from .conv_gemm import batch_first, channels_first, gemm_to_cols, im2col, split
+
+
+class ConvTranspose2d(Function):
+    """conv_transpose2d: GEMMs (batched over the groups) around col2im; kernels/im2col/."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups):
+        N, C_in, H, W = x.shape
+        _, C_out_g, KH, KW = w.shape
+        C_out = C_out_g * groups
+        geometry = (KH, KW, *stride, *padding, *dilation)
+        OH, OW = transpose_output_size((H, W), (KH, KW), stride, padding, output_padding, dilation)
+        w_t = split(w.reshape(C_in, -1), groups).swapaxes(-1, -2)  # (G, C_out/G*KH*KW, C_in/G)
+        cols = gemm_to_cols(w_t, split(channels_first(x), groups), (C_out, KH, KW, N, H, W))
+        y = kernels.get("col2im", cols)(cols, (N, C_out, OH, OW), *geometry)
+        if b is not None:
+            y += b.reshape(1, C_out, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.geometry, ctx.groups = geometry, groups
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = array_module(dy)
+        G = ctx.groups
+        N, C_in, H, W = x.shape
+        w2d = w.reshape(C_in, -1)  # (C_in, C_out/G*KH*KW)
+        # With output_padding >= stride (allowed when < dilation) im2col(dy) has extra
+        # trailing rows/columns that no input pixel produced: keep the first H x W.
+        cols = im2col(dy, ctx.geometry)[..., :H, :W]
+        cols2d = cols.reshape(G * w2d.shape[1], N * H * W)  # a copy only in that rare case
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            dw = xp.empty(w.shape, dtype=w.dtype)  # its own array, not a view
+            x2d = split(channels_first(x), G)  # (G, C_in/G, N*H*W)
+            xp.matmul(x2d, split(cols2d, G).swapaxes(-1, -2), out=split(dw.reshape(C_in, -1), G))
+        if need_x:
+            dx2d = xp.matmul(split(w2d, G), split(cols2d, G)).reshape(C_in, -1)
+            dx = batch_first(dx2d, N, H, W)
+        return dx, dw, db, None, None, None, None, None
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    output_padding: int | Pair = 0,
+    groups: int = 1,
+    dilation: int | Pair = 1,
+) -> Tensor:
+    """Transpose convolution (the adjoint of `conv2d` in x), like ``torch.conv_transpose2d``.
+
+    Note PyTorch's argument order: ``groups`` comes before ``dilation``.
+
+    Shapes:
+        input (N, C_in, H, W) or unbatched (C_in, H, W), weight (C_in, C_out/groups, KH, KW),
+        bias (C_out,) -> (N, C_out, OH, OW) (or (C_out, OH, OW)),
+        OH = (H-1)*SH - 2*PH + DH*(KH-1) + output_padding_H + 1, and likewise OW.
+
+    Math: each input pixel x[n, c, i, j] adds x[n, c, i, j] * w[c, :, kh, kw] at output
+    position (i*SH - PH + kh*DH, j*SW - PW + kw*DW) of the C_out/groups output channels of
+    its group: zero insertion between the input pixels, then a convolution with the flipped
+    kernel. ``output_padding`` (< stride or < dilation) picks among the output sizes that a
+    stride-S convolution maps back to H.
+
+    Kernel: minidl/kernels/im2col/ (col2im forward, im2col backward) + GEMMs batched over
+    the groups.
+    Reference: ``torch.nn.functional.conv_transpose2d``; Dumoulin & Visin, "A guide to
+    convolution arithmetic for deep learning" (2016).
+    """
+    op = "conv_transpose2d"
+    x, was_batched = batched(op, input)
+    check_image(op, x)
+    groups = groups_arg(op, groups)
+    check_weight(op, x, weight, bias, groups, transposed=True)
+    stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
+    padding = pair(op, "padding", padding, 0)
+    output_padding = pair(op, "output_padding", output_padding, 0)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than the stride "
+                f"{stride} or the dilation {dilation} along each axis"
+            )
+    kernel = tuple(weight.shape[2:])
+    out = transpose_output_size(x.shape[2:], kernel, stride, padding, output_padding, dilation)
+    if min(out) <= 0:
+        raise ValueError(
+            f"{op}: output size {out} is not positive for input {tuple(x.shape)}, kernel "
+            f"{kernel}, stride {stride}, padding {padding}, dilation {dilation}"
+        )
+    y = ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return y if was_batched else y.reshape(*y.shape[1:])

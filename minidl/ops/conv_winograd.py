@@ -1,0 +1,107 @@
+"""conv2d of a 3x3 kernel, stride 1, dilation 1, by Winograd F(2x2, 3x3) (Lavin & Gray 2016),
+two ways: transforms around 16 GEMMs (``minidl/kernels/winograd/cpu.py``), or the whole
+convolution fused in one kernel for few channels (``minidl/kernels/winograd_fused/cpu.py``).
+
+With V = winograd_input(x) (4x4 input tiles, transformed), U = G w G^T, and k = (a, b)
+one of the 16 entries of a transformed tile (T tiles in the batch)::
+
+    forward   M[k]  (C_out, T) = U[k] (C_out, C) @ V[k] (C, T),  y = winograd_output(M)
+    weights   dU[k] (C_out, C) = dM[k] @ V[k].T,                 dw = G^T dU G
+    input     dV[k] (C, T)     = U[k].T @ dM[k],                 dx = input adjoint of dV
+
+where dM = winograd_output_adjoint(dy): the backward runs the forward's transforms
+transposed. Like ``cols``, V lives in the workspace and is recomputed in the backward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import kernels
+from ..autograd import Function
+from ..backend import array_module
+from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
+from .workspace import workspace
+
+
+def _winograd_input(x: Any, padding: tuple[int, int]) -> Any:
+    """V (4, 4, C, N, TH, TW) of ``x`` written into the workspace."""
+    N, C, H, W = x.shape
+    TH, TW = tiles(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+    out = workspace.get(array_module(x), (4, 4, C, N, TH, TW), x.dtype, slot="V")
+    return kernels.get("winograd_input", x)(x, *padding, out=out)
+
+
+class Conv2dWinograd(Function):
+    """The transforms (Numba) around 16 GEMMs (OpenBLAS / cuBLAS)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, padding):
+        xp = array_module(x)
+        N, C, H, W = x.shape
+        C_out = w.shape[0]
+        ctx.save_for_backward(x, w)
+        ctx.padding = padding
+        U = filter_transform(w).reshape(16, C_out, C)
+        V = _winograd_input(x, padding)
+        M = workspace.get(xp, (4, 4, C_out, *V.shape[3:]), x.dtype, slot="M")
+        xp.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
+        OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
+        y = kernels.get("winograd_output", M)(M, OH, OW, b)
+        ctx.U = U  # U is small (16 C_out C): kept, not recomputed
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = array_module(dy)
+        C_out, C = w.shape[:2]
+        dM = workspace.get(xp, (4, 4, C_out, dy.shape[0], *tiles(*dy.shape[2:])), dy.dtype, "M")
+        dM = kernels.get("winograd_output_adjoint", dy)(dy, out=dM)
+        dM3 = dM.reshape(16, C_out, -1)  # (16, C_out, T)
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
+            # small (C_out x C) outputs with a long sum: OpenBLAS is as good as a loop here
+            dU = xp.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
+            dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
+        if need_x:
+            dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
+            xp.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
+            dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
+        return dx, dw, db, None
+
+
+class Conv2dWinogradFused(Function):
+    """One kernel per convolution: each block of tile rows is transformed, multiplied and
+    transformed back while it is in the core's cache (padding <= 2, see the backward)::
+
+        dx = correlation of dy, padded by 2 - P, with w flipped in space and C_out <-> C_in
+        dw = G^T dU G,  dU = winograd_weight_grad(x, dy): sum over tiles of dM[k] @ V[k]^T
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, padding):
+        ctx.save_for_backward(x, w)
+        ctx.padding = padding
+        return kernels.get("winograd_conv", x)(x, filter_transform(w), *padding, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        PH, PW = ctx.padding
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))
+        if need_w:
+            dU = kernels.get("winograd_weight_grad", dy)(x, dy, PH, PW)
+            dw = filter_transform_adjoint(dU)
+        if need_x:
+            w_adjoint = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C_in, C_out, 3, 3)
+            conv = kernels.get("winograd_conv", dy)
+            dx = conv(dy, filter_transform(w_adjoint), 2 - PH, 2 - PW)
+        return dx, dw, db, None
