@@ -104,7 +104,7 @@ def info(_: argparse.Namespace) -> int:
     """Versions, threads and whether (and why) a GPU is usable."""
     import numpy as np
 
-    from . import __version__, backend
+    from . import __version__, backend, config
 
     print(f"minidl      {__version__}  ({Path(__file__).parent})")
     print(f"python      {platform.python_version()}  ({sys.executable})")
@@ -113,9 +113,8 @@ def info(_: argparse.Namespace) -> int:
     print(f"matplotlib  {_version('matplotlib')}")
     print(f"torch       {_version('torch')}  (test oracle and benchmark peer only)")
     print(f"cpu cores   {os.cpu_count()}")
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MINIDL_KERNELS", "MINIDL_QUICK"):
-        if var in os.environ:
-            print(f"env         {var}={os.environ[var]}")
+    for var, value in config.summary().items():
+        print(f"env         {var}={value}")
     ok, why = backend.gpu_status()
     print(f"gpu         {'usable' if ok else 'not usable'}: {why}")
     if ok:
@@ -191,12 +190,15 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    if not _exists("minidl.lab"):
-        print("minidl check: the kernel lab is not built yet (issue 3).", file=sys.stderr)
-        return 2
     from .lab import check_all
 
     return check_all(args.rest)
+
+
+def lab(args: argparse.Namespace) -> int:
+    from .lab import main as lab_main
+
+    return lab_main(args.rest)
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -258,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         "check", add_help=False, help="every kernel against its reference, plus gradchecks"
     )
     p.set_defaults(run=check)
+    p = sub.add_parser(
+        "lab",
+        add_help=False,
+        help="the kernel lab: list the kernels, check one (yours or shipped): right, "
+        "differentiable, how fast (minidl lab --help)",
+    )
+    p.set_defaults(run=lab)
     p = sub.add_parser(
         "bench",
         add_help=False,

@@ -7,6 +7,7 @@ Every other module asks here, so that what changes behaviour is in one place to 
     NUMBA_THREADING_LAYER=...          the Numba threading layer (else kernels/_numba.py picks)
     MINIDL_QUICK=1                     demos and lessons run their quick mode
     MINIDL_PARALLEL=auto|serial|parallel   which compiled form of each Numba loop runs
+    XDG_CACHE_HOME                     where the lab keeps pristine kernel copies (~/.cache)
 
 Each is read when asked, not at import, so that a test or a notebook can change it.
 ``parallel`` is also a context manager: ``with md.config.parallel("serial"): ...``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 IMPLS = ("reference", "cpu", "gpu")
 PARALLEL_MODES = ("auto", "serial", "parallel")
@@ -48,6 +50,11 @@ def quick() -> bool:
     return os.environ.get("MINIDL_QUICK") == "1"
 
 
+def cache_dir() -> Path:
+    """minidl's cache folder: ``$XDG_CACHE_HOME/minidl``, by default ``~/.cache/minidl``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "minidl"
+
+
 def parallel_mode() -> str:
     """Which compiled form of a Numba loop runs: "auto" (parallel above a size), "serial" or
     "parallel". The innermost ``parallel(...)`` block wins, then ``MINIDL_PARALLEL``."""
@@ -73,6 +80,11 @@ def parallel(mode: str) -> Iterator[None]:
         yield
     finally:
         _parallel_stack.pop()
+
+
+def environment(**changes: str) -> dict[str, str]:
+    """This process's environment with ``changes``, for a child process."""
+    return {**os.environ, **changes}
 
 
 def summary() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """How ``conv2d`` computes a layer: the table of its algorithms, in the order they are tried.
 
-``print(md.kernels.algorithms())`` shows it. The first row whose condition holds runs; the
+``print(md.kernels.algorithms.table())`` shows it. The first row whose condition holds runs; the
 last always holds. ``F.conv2d(..., algorithm="im2col")`` or ``md.kernels.use(conv2d=...)``
 forces one (it must be able to compute the layer). Each row names the op file that holds its
 autograd Function and the kernel folder that holds its loops.
@@ -163,7 +163,7 @@ class Table:
 
 
 def table(op: str = "conv2d") -> Table:
-    """``print(md.kernels.algorithms())``: how ``op`` picks its algorithm."""
+    """``print(md.kernels.algorithms.table())``: how ``op`` picks its algorithm."""
     if op not in OPS:
         raise ValueError(f"kernels.algorithms: no algorithm table for {op!r}; have {list(OPS)}")
     return Table(op)

@@ -1,51 +1,36 @@
 """`check`: is a kernel implementation right, do the ops still differentiate, how fast is it?
 
     >>> import minidl as md
-    >>> report = md.kernels.check("max_pool2d", my_module)   # or "cpu", "gpu", a function
-    >>> report.ok
+    >>> report = md.kernels.check("max_pool2d", "cpu")   # or "gpu", a module, a function,
+    >>> report.ok                                        # or "path/to/my_kernel.py"
 
 Three parts, each printed as it finishes:
-1. correctness: every edge case of the kernel's spec, compared with the NumPy reference
-   (shape, dtype, values; inputs must come back unmodified);
+1. correctness: every edge case of the kernel's spec (``minidl/kernels/<family>/spec.py``),
+   compared with the NumPy reference (shape, dtype, values; inputs must come back
+   unmodified); a mismatch shows where, and the values around it, expected against got;
 2. gradcheck: the ops that call this kernel, run with the implementation swapped in
    (``minidl.kernels.use``), against float64 finite differences;
-3. speed: the implementation against the shipped kernel of the same device, on a realistic
-   input ("2.1x slower than the shipped cpu kernel"). How fast is not part of ``ok``, but an
-   implementation that raises here fails, as in step 1. Not measured for an implementation
-   that failed step 1 or 2, nor under the CUDA simulator, where timing means nothing.
+3. speed (``speed.py``): GFLOP/s or GB/s, against the reference, the pristine shipped kernel
+   (``pristine.py``) and PyTorch. How fast is not part of ``ok``, but an implementation that
+   raises there fails, as in step 1. Not measured for an implementation that failed step 1
+   or 2, nor under the CUDA simulator, where timing means nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import time
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .. import backend, kernels
-from ..numbers import fmt
-from .spec import Args, Case, KernelSpec, compare
-
-# One specs module per kernel family; add yours here (see spec.py).
-FAMILIES = (
-    "minidl.lab.specs_conv",
-    "minidl.lab.specs_winograd",
-    "minidl.lab.specs_pool",
-    "minidl.lab.specs_roi",
-)
-
-
-def specs() -> dict[str, KernelSpec]:
-    """Every kernel the lab can check, by name."""
-    table: dict[str, KernelSpec] = {}
-    for family in FAMILIES:
-        table.update(importlib.import_module(family).SPECS)
-    return table
+from .. import backend, config, kernels
+from ..kernels.spec import Args, Case, KernelSpec, compare
+from ..kernels.table import specs
+from . import speed
 
 
 @dataclass
@@ -60,6 +45,7 @@ class Report:
     ops: str = ""
     timing: str = "not run"
     timing_error: str | None = None  # what the implementation raised in the speed step
+    speed: list[speed.Row] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -80,17 +66,34 @@ class Report:
         if self.gradcheck not in (None, "skipped"):
             verdict = "FAIL\n      " + self.gradcheck.replace("\n", "\n      ")
         lines.append(f"  gradcheck of {self.ops} using it: {verdict}")
-        speed = f"FAIL\n      {self.timing_error}" if self.timing_error else self.timing
-        lines.append(f"  speed: {speed}")
+        shown = f"FAIL\n      {self.timing_error}" if self.timing_error else self.timing
+        lines.append(f"  speed {shown}")
         lines.append(f"  => {'PASS' if self.ok else 'FAIL'}")
         return "\n".join(lines)
 
 
-def _describe(impl: Any) -> str:
+def load_file(path: str | Path) -> ModuleType:
+    """A student's kernel file, imported as a module of its own (it needs no package)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"kernels.check: no file {str(path)!r}")
+    spec = importlib.util.spec_from_file_location(f"minidl_lab_user_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _resolve(op: str, impl: Any) -> tuple[Callable, str]:
+    """(the function to check, how the report names it)."""
+    if isinstance(impl, (str, Path)) and str(impl) not in kernels.IMPLS:
+        module = load_file(impl)
+        return kernels.resolve(op, module), f"{op} from {impl}"
     if isinstance(impl, str):
-        return f"impl={impl!r}"
-    module = getattr(impl, "__module__", None) or getattr(impl, "__name__", "?")
-    return f"impl={getattr(impl, '__name__', type(impl).__name__)} from {module}"
+        return kernels.resolve(op, impl), f"impl={impl!r}"
+    fn = kernels.resolve(op, impl)
+    module = getattr(fn, "__module__", None) or getattr(impl, "__name__", "?")
+    return fn, f"impl={getattr(fn, '__name__', type(fn).__name__)} from {module}"
 
 
 def _on_device(args: Args, device: str) -> Args:
@@ -114,7 +117,7 @@ def _check_case(spec: KernelSpec, fn: Callable, case: Case, device: str) -> str 
     reference = kernels.shipped(spec.kernel, "reference")
     args, kwargs = case.make(np.random.default_rng(0))
     want = _outputs(reference(*args, **kwargs))
-    pristine, _ = case.make(np.random.default_rng(0))
+    pristine_args, _ = case.make(np.random.default_rng(0))
     args, kwargs = _on_device(case.make(np.random.default_rng(0)), device)
     try:
         result = fn(*args, **kwargs)
@@ -130,7 +133,7 @@ def _check_case(spec: KernelSpec, fn: Callable, case: Case, device: str) -> str 
             "(the op passes a reused work buffer as out; a kernel that allocates its own "
             "array makes every call pay for a fresh one)"
         )
-    for i, (before, after) in enumerate(zip(pristine, args)):
+    for i, (before, after) in enumerate(zip(pristine_args, args)):
         if isinstance(before, np.ndarray):
             if not np.array_equal(before, backend.to_numpy(after), equal_nan=True):
                 errors.append(f"modified its input argument {i}")
@@ -138,55 +141,25 @@ def _check_case(spec: KernelSpec, fn: Callable, case: Case, device: str) -> str 
     return "\n".join(errors) or None
 
 
-def _time(fn: Callable, args: Args, device: str) -> float:
-    """Best of a few runs, in seconds (after one warm-up call, which may compile)."""
-    positional, keywords = args
-    sync = backend.xp_for("cuda").cuda.Device().synchronize if device == "cuda" else lambda: None
-    fn(*positional, **keywords)
-    best, spent = float("inf"), 0.0
-    for _ in range(20):
-        sync()
-        start = time.perf_counter()
-        fn(*positional, **keywords)
-        sync()
-        elapsed = time.perf_counter() - start
-        best, spent = min(best, elapsed), spent + elapsed
-        if spent > 0.2:
-            break
-    return best
+def _speed(spec: KernelSpec, impl: str, fn: Callable, device: str, report: Report) -> None:
+    try:
+        rows = speed.measure(spec, impl, fn, device, _on_device)
+    except Exception as exc:  # as in the correctness step: report it, do not crash
+        report.timing_error = f"raised {type(exc).__name__}: {exc} (on {spec.bench.name})"
+        return
+    args = spec.bench.make(np.random.default_rng(0))
+    outputs = kernels.shipped(spec.kernel, "reference")(*args[0], **args[1])
+    amount, unit = speed.work(spec, args, outputs)
+    report.speed = rows
+    report.timing = speed.table(rows, amount, unit, spec.bench.name)
 
 
-def _speed(spec: KernelSpec, op: str, fn: Callable, device: str) -> tuple[str, str | None]:
-    """(the speed line, None) or, when the implementation raised, (what it raised, the same)."""
-    shipped_impl = "gpu" if device == "cuda" else "cpu"
-    args = _on_device(spec.bench.make(np.random.default_rng(0)), device)
-    shipped = kernels.shipped(op, shipped_impl)
-    ours = theirs = float("inf")
-    for _ in range(3):  # alternate, keeping each one's best: a busy machine slows either
-        try:
-            ours = min(ours, _time(fn, args, device))
-        except Exception as exc:  # as in the correctness step: report it, do not crash
-            error = f"raised {type(exc).__name__}: {exc} (on {spec.bench.name})"
-            return error, error
-        theirs = min(theirs, _time(shipped, args, device))
-    ratio = ours / theirs
-    if ratio >= 1.1:  # within 10%: what two runs of one kernel differ by on a busy machine
-        verdict = f"{ratio:.1f}x slower than"
-    elif ratio <= 1 / 1.1:
-        verdict = f"{1 / ratio:.1f}x faster than"
-    else:
-        verdict = "about as fast as (within 10%)"
-    line = (
-        f"{verdict} the shipped {shipped_impl} kernel: {fmt(ours * 1e3)} ms against "
-        f"{fmt(theirs * 1e3)} ms on {spec.bench.name}"
-    )
-    return line, None
-
-
-def _default_device(impl: Any) -> str:
+def default_device(impl: Any) -> str:
+    """ "cuda" for impl="gpu" when a GPU is usable, else "cpu" (under the CUDA simulator the
+    gpu kernels run on NumPy arrays)."""
     if impl == "gpu" and backend.gpu_status()[0]:
         return "cuda"
-    return "cpu"  # under NUMBA_ENABLE_CUDASIM=1 the gpu kernels run on NumPy arrays
+    return "cpu"
 
 
 def check(
@@ -201,67 +174,45 @@ def check(
     """Check an implementation of kernel ``op`` (e.g. "max_pool2d", "im2col").
 
     ``impl`` is "reference" | "cpu" | "gpu", a module that defines a function named ``op``,
-    or the function itself. ``device`` ("cpu" or "cuda") is where its inputs live; by
-    default "cuda" for impl="gpu" when a GPU is usable, else "cpu". Prints the report when
-    ``verbose`` and returns it (see `Report`).
+    the function itself, or the path of a Python file that defines it. ``device`` ("cpu" or
+    "cuda") is where its inputs live; by default "cuda" for impl="gpu" when a GPU is usable,
+    else "cpu". Prints the report when ``verbose`` and returns it (see `Report`).
     """
     table = specs()
     if op not in table:
         raise ValueError(f"kernels.check: no lab spec for {op!r}; known: {sorted(table)}")
     spec = table[op]
-    fn = kernels.resolve(op, impl)
-    device = device or _default_device(impl)
+    if impl == "gpu" and not backend.gpu_status()[0] and not config.cuda_simulator():
+        raise ValueError(
+            "kernels.check: impl='gpu' needs a GPU or the CUDA simulator; "
+            f"{backend.gpu_status()[1]}. Run `minidl lab check {op} --impl gpu`, which "
+            "uses the simulator when there is no GPU, or set NUMBA_ENABLE_CUDASIM=1 before "
+            "starting Python"
+        )
+    fn, described = _resolve(op, impl)
+    device = device or default_device(impl)
     where = device
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        where += " (numba-cuda kernels on the CUDA simulator)"
-    report = Report(op, _describe(impl), where, ops=spec.ops)
+    if config.cuda_simulator():
+        where += " (numba-cuda kernels on the CUDA simulator: correctness only)"
+    report = Report(op, described, where, ops=spec.ops)
     for case in spec.cases:
         report.cases.append((case.name, _check_case(spec, fn, case, device)))
     if gradcheck:
+        import minidl as md  # the gradcheck runs the ops, the layer above the kernels
+
         try:
             with kernels.use(**{op: fn}):
-                spec.gradcheck(device)
+                spec.gradcheck(md, device)
             report.gradcheck = None
         except Exception as exc:  # GradcheckError, or the kernel failing inside the op
             report.gradcheck = f"{type(exc).__name__}: {exc}"
     right = all(err is None for _, err in report.cases) and report.gradcheck in (None, "skipped")
     if bench and not right:  # the speed of a wrong answer means nothing
         report.timing = "not measured: it must be right first (see the failures above)"
-    elif bench and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        report.timing = "skipped (CUDA simulator: timings mean nothing)"
+    elif bench and config.cuda_simulator():
+        report.timing = "not measured (CUDA simulator: timings mean nothing)"
     elif bench:
-        report.timing, report.timing_error = _speed(spec, op, fn, device)
+        _speed(spec, described, fn, device, report)
     if verbose:
         print(report, flush=True)
     return report
-
-
-def check_all(argv: list[str] | None = None) -> int:
-    """``minidl check [--impl NAME ...] [--kernel NAME ...] [--no-bench]``: 0 when all pass.
-
-    By default every kernel's cpu implementation, plus its gpu one when a GPU is usable or
-    ``NUMBA_ENABLE_CUDASIM=1`` is set.
-    """
-    parser = argparse.ArgumentParser(prog="minidl check", description=check_all.__doc__)
-    parser.add_argument("--impl", action="append", choices=kernels.IMPLS, help="repeatable")
-    parser.add_argument("--kernel", action="append", help="repeatable; default: all")
-    parser.add_argument("--no-bench", action="store_true", help="skip the timings")
-    args = parser.parse_args(argv)
-    impls = args.impl or ["cpu"]
-    simulated = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-    if not args.impl and (backend.gpu_status()[0] or simulated):
-        impls.append("gpu")
-    names = args.kernel or sorted(specs())
-    failed = []
-    for name in names:
-        for impl in impls:
-            if impl not in kernels.KERNELS[name]:  # e.g. no gpu kernel: the op uses another
-                print(f"{name}: no {impl} implementation, skipped\n")
-                continue
-            if not check(name, impl, bench=not args.no_bench).ok:
-                failed.append(f"{name} ({impl})")
-            print()
-    total = sum(impl in kernels.KERNELS[name] for name in names for impl in impls)
-    summary = f"minidl check: {total - len(failed)}/{total} passed"
-    print(summary + (f"; failed: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...geometry import conv_output_size as output_size
-from ..spec import Args, Case, KernelSpec, noncontiguous
+from ..spec import Args, Case, KernelSpec, conv_flops, noncontiguous
 
 # conv2d_depthwise: (x_shape, M, (KH, KW, SH, SW, PH, PW, DH, DW)), weight (C*M, 1, KH, KW)
 DEPTHWISE_GEOMETRIES = {
@@ -97,6 +97,49 @@ def _gradcheck_depthwise(md: Any, device: str) -> None:
     )
 
 
+def _flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    """Per output value KH*KW multiply-adds (one input channel each)."""
+    x, w = args[:2]
+    SH, SW, PH, PW, DH, DW = args[2:8]
+    N, C, H, W = x.shape
+    KH, KW = w.shape[2:]
+    OH, OW = output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW)
+    return conv_flops(N, w.shape[0], OH, OW, 1, KH, KW)
+
+
+def _weight_grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    x, dy, KH, KW = args[:4]
+    return conv_flops(dy.shape[0], dy.shape[1], *dy.shape[2:], 1, KH, KW)
+
+
+def _input_grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    dy, w = args[:2]
+    return conv_flops(dy.shape[0], dy.shape[1], *dy.shape[2:], 1, *w.shape[2:])
+
+
+def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    x, w, SH, SW, PH, PW, DH, DW, b = args
+    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+    tb = None if b is None else torch.from_numpy(b)
+    conv, C = torch.nn.functional.conv2d, x.shape[1]
+    return lambda: conv(tx, tw, tb, (SH, SW), (PH, PW), (DH, DW), C)
+
+
+def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    x, dy, KH, KW, SH, SW, PH, PW, DH, DW = args
+    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    w_shape, C = (dy.shape[1], 1, KH, KW), x.shape[1]
+    grad = torch.nn.grad.conv2d_weight
+    return lambda: grad(tx, w_shape, tdy, (SH, SW), (PH, PW), (DH, DW), C)
+
+
+def _torch_input_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    dy, w, x_shape, SH, SW, PH, PW, DH, DW = args
+    tdy, tw = torch.from_numpy(dy), torch.from_numpy(w)
+    grad, C = torch.nn.grad.conv2d_input, x_shape[1]
+    return lambda: grad(x_shape, tw, tdy, (SH, SW), (PH, PW), (DH, DW), C)
+
+
 _BENCH_DEPTHWISE = ((4, 32, 64, 64), 1, (3, 3, 1, 1, 1, 1, 1, 1))  # a MobileNet-like layer
 _BENCH_GEOMETRY = ((4, 64, 42, 42), (3, 3, 1, 1, 1, 1, 1, 1))  # a U-Net layer, float32
 SPECS = {
@@ -108,6 +151,8 @@ SPECS = {
         gradcheck=_gradcheck_depthwise,
         ops="conv2d (groups == C_in)",
         bench=_depthwise_case("x (4, 32, 64, 64), 3x3, padding 1", *_BENCH_DEPTHWISE, np.float32),
+        flops=_flops,
+        torch=_torch_conv,
     ),
     "conv2d_depthwise_weight_grad": KernelSpec(
         kernel="conv2d_depthwise_weight_grad",
@@ -119,6 +164,8 @@ SPECS = {
         bench=_depthwise_weight_grad_case(
             "x (4, 32, 64, 64), 3x3, padding 1", *_BENCH_DEPTHWISE, np.float32
         ),
+        flops=_weight_grad_flops,
+        torch=_torch_weight_grad,
     ),
     "conv2d_depthwise_input_grad": KernelSpec(
         kernel="conv2d_depthwise_input_grad",
@@ -130,5 +177,7 @@ SPECS = {
         bench=_depthwise_input_grad_case(
             "x (4, 32, 64, 64), 3x3, padding 1", *_BENCH_DEPTHWISE, np.float32
         ),
+        flops=_input_grad_flops,
+        torch=_torch_input_grad,
     ),
 }

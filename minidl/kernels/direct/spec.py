@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import Args, Case, KernelSpec, gradcheck_conv3x3, noncontiguous
+from ..spec import Args, Case, KernelSpec, conv_flops, gradcheck_conv3x3, noncontiguous
 
 # conv2d_direct: (x_shape, C_out, (PH, PW)) of a 3x3, stride-1 convolution (the only kernel
 # size conv2d sends it; the cpu kernel refuses others).
@@ -76,6 +76,31 @@ def _bench_direct_grad(rng: np.random.Generator) -> Args:
     return (x, rng.standard_normal((4, 16, 186, 186)).astype(np.float32), 3, 3, 0, 0), {}
 
 
+def _flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    x, w, PH, PW = args[:4]
+    N, C, H, W = x.shape
+    return conv_flops(N, w.shape[0], H + 2 * PH - 2, W + 2 * PW - 2, C, 3, 3)
+
+
+def _grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    x, dy = args[:2]
+    return conv_flops(x.shape[0], dy.shape[1], *dy.shape[2:], x.shape[1], 3, 3)
+
+
+def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    x, w, PH, PW, b = args
+    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+    tb = None if b is None else torch.from_numpy(b)
+    return lambda: torch.nn.functional.conv2d(tx, tw, tb, padding=(PH, PW))
+
+
+def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    x, dy, KH, KW, PH, PW = args
+    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    w_shape = (dy.shape[1], x.shape[1], KH, KW)
+    return lambda: torch.nn.grad.conv2d_weight(tx, w_shape, tdy, padding=(PH, PW))
+
+
 SPECS = {
     "conv2d_direct": KernelSpec(
         kernel="conv2d_direct",
@@ -85,6 +110,8 @@ SPECS = {
         gradcheck=_gradcheck_direct,
         ops="conv2d (3x3, stride 1, 1-2 input channels)",
         bench=Case("x (4, 1, 188, 188), 16 output channels, 3x3", _bench_direct),
+        flops=_flops,
+        torch=_torch_conv,
     ),
     "conv2d_direct_weight_grad": KernelSpec(
         kernel="conv2d_direct_weight_grad",
@@ -94,5 +121,7 @@ SPECS = {
         gradcheck=_gradcheck_direct,
         ops="conv2d (3x3, stride 1, 1-2 input channels)",
         bench=Case("x (4, 1, 188, 188), dy (4, 16, 186, 186)", _bench_direct_grad),
+        flops=_grad_flops,
+        torch=_torch_weight_grad,
     ),
 }

@@ -104,6 +104,22 @@ def _gradcheck(md: Any, device: str) -> None:
     )
 
 
+def _torch_unfold(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """PyTorch's im2col is ``F.unfold``: the same copy, laid out (N, C*KH*KW, OH*OW)."""
+    x, KH, KW, SH, SW, PH, PW, DH, DW = args
+    tx = torch.from_numpy(x)
+    return lambda: torch.nn.functional.unfold(tx, (KH, KW), (DH, DW), (PH, PW), (SH, SW))
+
+
+def _torch_fold(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """PyTorch's col2im is ``F.fold`` of (N, C*KH*KW, OH*OW) columns."""
+    cols, x_shape, KH, KW, SH, SW, PH, PW, DH, DW = args
+    C, _, _, N, OH, OW = cols.shape
+    tc = torch.from_numpy(cols.transpose(3, 0, 1, 2, 4, 5).reshape(N, C * KH * KW, OH * OW).copy())
+    size = tuple(x_shape[2:])
+    return lambda: torch.nn.functional.fold(tc, size, (KH, KW), (DH, DW), (PH, PW), (SH, SW))
+
+
 _BENCH_GEOMETRY = ((4, 64, 42, 42), (3, 3, 1, 1, 1, 1, 1, 1))  # a U-Net layer, float32
 
 SPECS = {
@@ -115,6 +131,7 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="conv2d, conv_transpose2d",
         bench=_im2col_case("x (4, 64, 42, 42), 3x3, padding 1", *_BENCH_GEOMETRY, np.float32),
+        torch=_torch_unfold,
     ),
     "col2im": KernelSpec(
         kernel="col2im",
@@ -124,5 +141,6 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="conv2d, conv_transpose2d",
         bench=_col2im_case("x (4, 64, 42, 42), 3x3, padding 1", *_BENCH_GEOMETRY, np.float32),
+        torch=_torch_fold,
     ),
 }

@@ -172,6 +172,28 @@ def _bench_scatter(rng: np.random.Generator) -> Args:
     return (out, indices, 184, 184), {}
 
 
+def _torch_pool(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    x, KH, KW, SH, SW, PH, PW, *extra = args
+    DH, DW, ceil_mode = extra or (1, 1, False)
+    tx, pool = torch.from_numpy(x), torch.nn.functional.max_pool2d
+    return lambda: pool(tx, (KH, KW), (SH, SW), (PH, PW), (DH, DW), ceil_mode, True)
+
+
+def _torch_scatter(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The same scatter in PyTorch: ``scatter_add_`` of each plane's values at its offsets."""
+    values, indices, H, W = args
+    N, C = values.shape[:2]
+    tv = torch.from_numpy(values).reshape(N * C, -1)
+    ti = torch.from_numpy(indices).reshape(N * C, -1)
+    return lambda: torch.zeros(N * C, H * W, dtype=tv.dtype).scatter_add_(1, ti, tv)
+
+
+def _torch_unpool(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    values, indices, OH, OW = args
+    tv, ti = torch.from_numpy(values), torch.from_numpy(indices)
+    return lambda: torch.nn.functional.max_unpool2d(tv, ti, 2, output_size=(OH, OW))
+
+
 SPECS = {
     "max_pool2d": KernelSpec(
         kernel="max_pool2d",
@@ -181,6 +203,7 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="max_pool2d, max_unpool2d",
         bench=Case("x (4, 16, 184, 184), 2x2, stride 2", _bench_pool),
+        torch=_torch_pool,
     ),
     "max_pool2d_backward": KernelSpec(
         kernel="max_pool2d_backward",
@@ -190,6 +213,7 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="max_pool2d, max_unpool2d",
         bench=Case("dout (4, 16, 92, 92) into (184, 184)", _bench_scatter),
+        torch=_torch_scatter,
     ),
     "max_unpool2d": KernelSpec(
         kernel="max_unpool2d",
@@ -199,5 +223,6 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="max_pool2d, max_unpool2d",
         bench=Case("x (4, 16, 92, 92) into (184, 184)", _bench_scatter),
+        torch=_torch_unpool,
     ),
 }

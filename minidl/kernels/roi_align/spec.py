@@ -117,6 +117,15 @@ def _bench_backward(rng: np.random.Generator) -> Args:
     return (grad, _bench_boxes(rng), (2, 64, 32, 32), 7, 7, 0.25, 2, True), {}
 
 
+def _torch_roi_align(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """torchvision's roi_align, when torchvision is installed (ImportError otherwise)."""
+    from torchvision.ops import roi_align
+
+    x, boxes, PH, PW, scale, ratio, aligned = args
+    tx, tb = torch.from_numpy(x), torch.from_numpy(boxes)
+    return lambda: roi_align(tx, tb, (PH, PW), scale, ratio, aligned)
+
+
 BENCH = "128 boxes on x (2, 64, 32, 32) float32, 7x7, scale 1/4, sampling 2, aligned"
 SPECS = {
     "roi_align": KernelSpec(
@@ -127,6 +136,7 @@ SPECS = {
         gradcheck=_gradcheck,
         ops="roi_align",
         bench=Case(BENCH, _bench_forward),
+        torch=_torch_roi_align,
     ),
     "roi_align_backward": KernelSpec(
         kernel="roi_align_backward",
