@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numbers import fmt_apart
+from ..numbers import fmt, fmt_apart
 
 Args = tuple[tuple[Any, ...], dict[str, Any]]  # positional and keyword arguments of a kernel
 
@@ -78,10 +78,30 @@ def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
     bad = np.argwhere(~same)
     where = tuple(int(i) for i in bad[0])
     shown_got, shown_want = fmt_apart(got[where], want[where])
-    return (
+    head = (
         f"{name}: {len(bad)} of {want.size} values differ; first at {where}: "
         f"got {shown_got}, expected {shown_want}"
     )
+    return head + _around(got, want, same, where) if got.ndim >= 2 else head
+
+
+def _around(got: np.ndarray, want: np.ndarray, same: np.ndarray, where: tuple[int, ...]) -> str:
+    """The rows and columns around ``where`` in the last two axes, expected beside got, each
+    differing value marked with a ``*``."""
+    lead, (i, j) = where[:-2], where[-2:]
+    rows = range(max(i - 1, 0), min(i + 2, want.shape[-2]))
+    cols = range(max(j - 2, 0), min(j + 3, want.shape[-1]))
+    at = ", ".join(map(str, lead)) + (", " if lead else "")
+    lines = [f"\n  around it, [{at}{rows[0]}:{rows[-1] + 1}, {cols[0]}:{cols[-1] + 1}]:"]
+    for label, values in (("expected", want), ("got", got)):
+        lines.append(f"    {label}:")
+        for r in rows:
+            cells = []
+            for c in cols:
+                mark = " " if same[(*lead, r, c)] else "*"
+                cells.append(f"{fmt(values[(*lead, r, c)]):>9}{mark}")
+            lines.append("      " + "".join(cells))
+    return "\n".join(lines)
 
 
 def noncontiguous(a: np.ndarray) -> np.ndarray:

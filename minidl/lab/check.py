@@ -66,8 +66,12 @@ class Report:
         if self.gradcheck not in (None, "skipped"):
             verdict = "FAIL\n      " + self.gradcheck.replace("\n", "\n      ")
         lines.append(f"  gradcheck of {self.ops} using it: {verdict}")
-        shown = f"FAIL\n      {self.timing_error}" if self.timing_error else self.timing
-        lines.append(f"  speed {shown}")
+        if self.timing_error:
+            lines.append(f"  speed: FAIL\n      {self.timing_error}")
+        elif self.speed:
+            lines.append(f"  speed {self.timing}")
+        else:
+            lines.append(f"  speed: {self.timing}")
         lines.append(f"  => {'PASS' if self.ok else 'FAIL'}")
         return "\n".join(lines)
 

@@ -47,6 +47,20 @@ def _needs_simulator(impls: list[str]) -> bool:
     return "gpu" in impls and not config.cuda_simulator() and not backend.gpu_status()[0]
 
 
+def _rerun_on_simulator(argv: list[str]) -> int:
+    """Run ``minidl lab ARGV`` in a child process with the simulator on, relaying its output
+    line by line (through ``print``, so that notebooks and tests see it)."""
+    command = [sys.executable, "-m", "minidl", "lab", *argv]
+    env = config.environment(NUMBA_ENABLE_CUDASIM="1")
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            print(line, end="", flush=True)
+    return child.returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -59,12 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         _parser().error(f"lab check: unknown kernel {unknown[0]!r}; see `minidl lab list`")
     impls = args.impl or ["cpu"]
-    if _needs_simulator(impls):
+    has_gpu = any("gpu" in kernels.KERNELS[name].modules for name in names)
+    if has_gpu and _needs_simulator(impls):
         print("minidl lab: no usable GPU: the gpu kernels run on the CUDA simulator", flush=True)
-        rest = argv if argv is not None else sys.argv[2:]
-        command = [sys.executable, "-m", "minidl", "lab", *rest]
-        env = config.environment(NUMBA_ENABLE_CUDASIM="1")
-        return subprocess.run(command, env=env).returncode
+        return _rerun_on_simulator(argv if argv is not None else sys.argv[2:])
     failed, total = [], 0
     for name in names:
         for impl in impls:

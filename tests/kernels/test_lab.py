@@ -4,7 +4,10 @@ and check_all() returns the exit code `minidl check` uses."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -70,10 +73,16 @@ def test_an_impl_that_raises_is_reported_not_propagated():
     assert all("raised RuntimeError: not written yet" in err for _, err in report.cases)
 
 
-def test_timing_compares_with_the_shipped_kernel(capsys):
+def test_timing_compares_with_the_reference_the_pristine_kernel_and_torch():
     report = md.kernels.check("max_unpool2d", "cpu", gradcheck=False, verbose=False)
     assert report.ok and report.gradcheck == "skipped" and report.timing_error is None
-    assert " the shipped cpu kernel: " in report.timing and " ms against " in report.timing
+    labels = [row.label for row in report.speed]
+    assert labels[0] == "yours (impl='cpu')" and labels[1] == "reference (NumPy)"
+    assert labels[2].startswith("pristine cpu, ")
+    assert report.speed[2].seconds is None  # the shipped file itself: nothing to compare
+    assert " GB/s" in report.timing and "yours is" in report.timing
+    if importlib.util.find_spec("torch"):
+        assert labels[3].startswith("PyTorch 2") and report.speed[3].seconds > 0
 
 
 def test_the_speed_line_says_how_many_times_slower():
@@ -85,7 +94,13 @@ def test_the_speed_line_says_how_many_times_slower():
 
     report = md.kernels.check("max_unpool2d", slow, gradcheck=False, verbose=False)
     assert report.ok
-    assert re.match(r"\d+\.\dx slower than the shipped cpu kernel: ", report.timing)
+    pristine_line = next(line for line in report.timing.splitlines() if "pristine cpu" in line)
+    assert re.search(r"yours is \d+\.\dx slower", pristine_line), report.timing
+
+
+def test_flop_counting_kernels_report_gflops():
+    report = md.kernels.check("conv2d_direct", "cpu", gradcheck=False, verbose=False)
+    assert report.ok and "GFLOP/s" in report.timing
 
 
 def test_an_impl_that_raises_only_in_the_speed_step_fails_without_crashing(capsys):
@@ -128,7 +143,7 @@ def test_unknown_kernel_is_a_value_error():
 
 def test_check_all_exit_code(capsys):
     assert check_all(["--kernel", "max_unpool2d", "--impl", "cpu", "--no-bench"]) == 0
-    assert "minidl check: 1/1 passed" in capsys.readouterr().out
+    assert "minidl lab check: 1/1 passed" in capsys.readouterr().out
 
 
 def test_every_case_builds_equal_inputs_from_equal_seeds():
@@ -140,3 +155,56 @@ def test_every_case_builds_equal_inputs_from_equal_seeds():
             for u, v in zip(a, b):
                 if isinstance(u, np.ndarray):
                     assert u is not v and np.array_equal(u, v, equal_nan=True), case.name
+
+
+def test_an_impl_can_be_a_file(tmp_path):
+    good = tmp_path / "my_unpool.py"
+    good.write_text(
+        "from minidl.kernels.pool.reference import max_unpool2d as _ref\n"
+        "def max_unpool2d(x, indices, OH, OW):\n"
+        "    return _ref(x, indices, OH, OW)\n"
+    )
+    report = md.kernels.check("max_unpool2d", str(good), bench=False, verbose=False)
+    assert report.ok and report.impl == f"max_unpool2d from {good}"
+    bad = tmp_path / "my_bad_unpool.py"
+    bad.write_text("def max_unpool2d(x, indices, OH, OW):\n    return x\n")
+    assert not md.kernels.check("max_unpool2d", bad, bench=False, verbose=False).ok
+    with pytest.raises(ValueError, match="no file"):
+        md.kernels.check("max_unpool2d", str(tmp_path / "missing.py"))
+
+
+def test_a_mismatch_shows_where_and_the_values_around_it():
+    def off_by_one(x, indices, OH, OW):
+        out = pool_reference.max_unpool2d(x, indices, OH, OW)
+        out[0, 0, 1, 2] += 1
+        return out
+
+    report = md.kernels.check("max_unpool2d", off_by_one, bench=False, verbose=False)
+    err = next(e for _, e in report.cases if e)
+    assert "first at (0, 0, 1, 2)" in err
+    assert "expected" in err and "got" in err and "*" in err  # the neighbourhood, marked
+
+
+def test_gpu_without_gpu_or_simulator_says_how(monkeypatch):
+    monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
+    if md.backend.gpu_status()[0]:
+        pytest.skip("a GPU is usable here")
+    with pytest.raises(ValueError, match="needs a GPU or the CUDA simulator.*minidl lab check"):
+        md.kernels.check("max_unpool2d", "gpu")
+
+
+def test_lab_list_names_every_kernel_and_its_files():
+    text = repr(md.kernels.table())
+    for name, kernel in md.kernels.KERNELS.items():
+        assert name in text and f"{kernel.family}/reference.py:" in text
+
+
+def test_lab_check_gpu_runs_on_the_simulator_without_a_gpu():
+    if md.backend.gpu_status()[0]:
+        pytest.skip("a GPU is usable here: the command would use it")
+    command = [sys.executable, "-m", "minidl", "lab", "check", "max_unpool2d", "--impl", "gpu"]
+    done = subprocess.run(
+        [*command, "--no-bench", "--no-gradcheck"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CUDA simulator" in done.stdout and "minidl lab check: 1/1 passed" in done.stdout

@@ -6,6 +6,7 @@ implementation and algorithm, padding modes, the work buffer, and bad input."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ import minidl as md
 import minidl.nn as nn
 import minidl.nn.functional as F
 from minidl import kernels
-from minidl.ops import conv as conv_ops
+from minidl.kernels import algorithms
 
 # PyTorch warns that its own 'same' padding may copy the input; that is its business here.
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -129,32 +130,71 @@ def test_every_kernel_implementation_matches_torch(case, impl, data, torch):
 # ---- the three ways conv2d computes a 3x3, stride-1 layer ---------------------------------
 
 
+def _pick(C, kernel, stride, dilation, groups=1, gpu=False, C_out=4, N=1, H=8):
+    layer = algorithms.Layer(N, C, C_out, H, H, kernel, stride, (1, 1), dilation, groups, 8, gpu)
+    return algorithms.choose("conv2d", layer).name
+
+
 def test_conv2d_picks_its_algorithm_by_the_documented_rule():
-    x1, x3 = np.zeros((1, 1, 8, 8)), np.zeros((1, 3, 8, 8))
-    pick = conv_ops._algorithm
-    assert pick(x1, (3, 3), (1, 1), (1, 1)) == "direct"  # an image: 1-2 channels
-    assert pick(np.zeros((1, 2, 8, 8)), (3, 3), (1, 1), (1, 1)) == "direct"
-    assert pick(x3, (3, 3), (1, 1), (1, 1)) == "winograd"
-    assert pick(x3, (3, 3), (2, 2), (1, 1)) == "im2col"  # strided
-    assert pick(x3, (3, 3), (1, 1), (2, 2)) == "im2col"  # dilated
-    assert pick(x3, (5, 5), (1, 1), (1, 1)) == "im2col"
-    assert pick(x1, (1, 1), (1, 1), (1, 1)) == "im2col"
-    student_im2col = kernels.shipped("im2col", "reference")
-    with kernels.use(im2col=student_im2col):  # a student's im2col runs where it is plugged
-        assert pick(x3, (3, 3), (1, 1), (1, 1)) == "im2col"
-    with kernels.use(col2im="reference"):
-        assert pick(x1, (3, 3), (1, 1), (1, 1)) == "im2col"
-    with kernels.use(im2col="cpu"):  # naming im2col asks for the im2col algorithm
-        assert pick(x3, (3, 3), (1, 1), (1, 1)) == "im2col"
-    with kernels.use(max_pool2d="reference"):  # other kernels leave the choice alone
-        assert pick(x3, (3, 3), (1, 1), (1, 1)) == "winograd"
+    one = (1, 1)
+    assert _pick(1, (3, 3), one, one) == "direct"  # an image: 1-2 channels
+    assert _pick(2, (3, 3), one, one) == "direct"
+    assert _pick(3, (3, 3), one, one) == "winograd"
+    assert _pick(3, (3, 3), (2, 2), one) == "im2col"  # strided
+    assert _pick(3, (3, 3), one, (2, 2)) == "im2col"  # dilated
+    assert _pick(3, (5, 5), one, one) == "im2col"
+    assert _pick(1, (1, 1), one, one) == "im2col"
+    assert _pick(3, (3, 3), one, one, gpu=True) == "im2col"  # only im2col has gpu kernels
     # groups: depthwise (groups == C_in) runs its own kernel at any geometry, else im2col
-    assert pick(x3, (3, 3), (1, 1), (1, 1), 3) == "depthwise"
-    assert pick(x3, (5, 2), (2, 1), (1, 3), 3) == "depthwise"
-    assert pick(np.zeros((1, 4, 8, 8)), (3, 3), (1, 1), (1, 1), 2) == "im2col"  # 2 per group
-    assert pick(x1, (3, 3), (1, 1), (1, 1), 1) == "direct"  # 1 channel, groups 1: an image
-    with kernels.use(im2col="cpu"):
-        assert pick(x3, (3, 3), (1, 1), (1, 1), 3) == "im2col"
+    assert _pick(3, (3, 3), one, one, 3) == "depthwise"
+    assert _pick(3, (5, 2), (2, 1), (1, 3), 3) == "depthwise"
+    assert _pick(4, (3, 3), one, one, 2) == "im2col"  # 2 channels per group
+    assert _pick(1, (3, 3), one, one, 1) == "direct"  # 1 channel, groups 1: an image
+    # few channels on a big image: fused Winograd
+    assert _pick(16, (3, 3), one, one, C_out=16, N=4, H=128) == "winograd_fused"
+
+
+def test_the_algorithm_can_be_forced_and_other_kernels_leave_the_choice_alone():
+    rng = np.random.default_rng(0)
+    x, w = (
+        md.tensor(rng.standard_normal((1, 3, 6, 7))),
+        md.tensor(rng.standard_normal((2, 3, 3, 3))),
+    )
+    want = F.conv2d(x, w, algorithm="im2col").numpy()
+    calls = []
+    shipped = kernels.shipped("im2col", "cpu")
+
+    def counting_im2col(*args, **kwargs):
+        calls.append(1)
+        return shipped(*args, **kwargs)
+
+    with kernels.use(im2col=counting_im2col):  # a kernel alone does not change the algorithm
+        np.testing.assert_allclose(F.conv2d(x, w).numpy(), want, rtol=1e-12)
+        assert not calls
+        with kernels.use(conv2d="im2col"):  # ... naming the algorithm does
+            np.testing.assert_allclose(F.conv2d(x, w).numpy(), want, rtol=1e-12)
+        assert calls
+    for name in ("direct", "winograd", "winograd_fused"):
+        np.testing.assert_allclose(F.conv2d(x, w, algorithm=name).numpy(), want, rtol=1e-10)
+
+
+def test_a_forced_algorithm_that_cannot_compute_the_layer_is_a_value_error():
+    x, w = md.zeros(1, 3, 6, 7), md.zeros(2, 3, 3, 3)
+    with pytest.raises(ValueError, match=r"conv2d: algorithm='winograd' computes .* cannot"):
+        F.conv2d(x, w, stride=2, algorithm="winograd")
+    with pytest.raises(ValueError, match=r"conv2d: unknown algorithm 'fft'; expected one of"):
+        F.conv2d(x, w, algorithm="fft")
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        with kernels.use(conv2d="fft"):
+            pass
+
+
+def test_the_algorithm_table_prints_every_algorithm_and_its_files():
+    text = repr(kernels.algorithms.table())
+    for a in algorithms.CONV2D:
+        assert a.name in text and a.op_file in text
+        path = a.kernels.split(":")[0].replace("{cpu,gpu}", "cpu")
+        assert (Path(md.__file__).parent.parent / path).is_file(), path
 
 
 def _three_by_three(data: st.DataObject) -> tuple[list[np.ndarray], object]:
@@ -179,9 +219,11 @@ def test_direct_winograd_and_im2col_agree_with_torch(data, torch):
     dy = values(data, tuple(want.shape))
     pads = (1, 1) if padding == "same" else tuple(int(p) for p in np.broadcast_to(padding, 2))
     ways = {
-        "direct": lambda x, w, b: conv_ops.Conv2dDirect.apply(x, w, b, pads),
-        "winograd": lambda x, w, b: conv_ops.Conv2dWinograd.apply(x, w, b, pads),
-        "im2col": lambda x, w, b: conv_ops.Conv2d.apply(x, w, b, (1, 1), pads, (1, 1), 1),
+        **{
+            name: lambda x, w, b, name=name: F.conv2d(x, w, b, padding=padding, algorithm=name)
+            for name in ("direct", "winograd", "winograd_fused", "im2col")
+            if name != "winograd_fused" or max(pads) <= 2  # its dx needs padding 2 - P
+        },
         "F.conv2d": lambda x, w, b: F.conv2d(x, w, b, padding=padding),
     }
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -372,9 +414,12 @@ def test_conv_layers_take_torchs_arguments_in_torchs_order(torch):
 
 
 def test_functional_signatures_are_torchs():
-    assert list(inspect.signature(F.conv2d).parameters) == [
+    """PyTorch's parameters in PyTorch's order; minidl adds only the keyword-only algorithm."""
+    params = inspect.signature(F.conv2d).parameters.values()
+    assert [p.name for p in params if p.kind is not p.KEYWORD_ONLY] == [
         "input", "weight", "bias", "stride", "padding", "dilation", "groups",
     ]  # fmt: skip
+    assert [p.name for p in params if p.kind is p.KEYWORD_ONLY] == ["algorithm"]
     assert list(inspect.signature(F.conv_transpose2d).parameters) == [
         "input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation",
     ]  # fmt: skip
