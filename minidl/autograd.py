@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 _grad_enabled = True
 
+# The class `Function.apply` wraps its results in. `minidl.tensor` sets it to `Tensor` as it
+# is imported: that module builds on this one, so this one cannot import it.
+tensor_type: type[Tensor] | None = None
+
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
@@ -83,8 +87,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .tensor import Tensor
-
+        Tensor: Any = tensor_type
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = _grad_enabled and any(needs)
         ctx = Context(cls, needs)

@@ -1,7 +1,9 @@
 """`Tensor`: an array (NumPy or CuPy), its gradient, and the node that produced it.
 
-The arithmetic lives in `minidl.ops`; the methods here only forward to it, so that
-``a @ b + c`` and ``ops.add(ops.matmul(a, b), c)`` are the same graph.
+The arithmetic lives in `minidl.ops`, which builds on this module and so cannot be imported
+by it: instead ``ops`` attaches the methods named in the tables at the end (`attach_methods`)
+once its functions exist. So ``a @ b + c`` and ``ops.add(ops.matmul(a, b), c)`` are the same
+graph, and the methods written out here compose those attached ones.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, backend, random
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
 
@@ -123,8 +125,6 @@ class Tensor:
         ``t.to(other)`` (other's device and dtype), or ``dtype=`` / ``device=``. Differentiable.
 
         PyTorch's ``non_blocking`` and ``copy`` are accepted; minidl's copies are synchronous."""
-        from . import ops
-
         unknown = set(kwargs) - {"non_blocking", "copy", "memory_format"}
         if unknown:
             raise TypeError(f"to: unexpected keyword {sorted(unknown)[0]!r}")
@@ -139,8 +139,8 @@ class Tensor:
                 dtype = a
         out = self
         if device is not None:
-            out = ops.to_device(out, device.split(":")[0])
-        return out if dtype is None else ops.astype(out, dtype)
+            out = out._to_device(device.split(":")[0])
+        return out if dtype is None else out._astype(dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -169,52 +169,7 @@ class Tensor:
             grad = backend.array_module(self.data).full(self.shape, grad, self.dtype)
         autograd.backward(self, grad, retain_graph)
 
-    # ---- arithmetic: every method forwards to minidl.ops ---------------------------------
-    def __add__(self, o: Any) -> Tensor:
-        return ops.add(self, o)
-
-    def __radd__(self, o: Any) -> Tensor:
-        return ops.add(o, self)
-
-    def __sub__(self, o: Any) -> Tensor:
-        return ops.sub(self, o)
-
-    def __rsub__(self, o: Any) -> Tensor:
-        return ops.sub(o, self)
-
-    def __mul__(self, o: Any) -> Tensor:
-        return ops.mul(self, o)
-
-    def __rmul__(self, o: Any) -> Tensor:
-        return ops.mul(o, self)
-
-    def __truediv__(self, o: Any) -> Tensor:
-        return ops.div(self, o)
-
-    def __rtruediv__(self, o: Any) -> Tensor:
-        return ops.div(o, self)
-
-    def __pow__(self, o: Any) -> Tensor:
-        return ops.pow(self, o)
-
-    def __rpow__(self, o: Any) -> Tensor:
-        return ops.pow(o, self)
-
-    def __matmul__(self, o: Tensor) -> Tensor:
-        return ops.matmul(self, o)
-
-    def __rmatmul__(self, o: Tensor) -> Tensor:
-        return ops.matmul(o, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
-
+    # ---- arithmetic: the operators (`t + o` is ops.add(t, o)) are attached by minidl.ops;
     # comparisons give bool tensors outside the graph
     def _compare(self, o: Any, name: str) -> Tensor:
         return Tensor(getattr(self.data, name)(o.data if isinstance(o, Tensor) else o))
@@ -249,12 +204,6 @@ class Tensor:
     def __xor__(self, o: Any) -> Tensor:
         return self._compare(o, "__xor__")
 
-    def __floordiv__(self, o: Any) -> Tensor:
-        return ops.floor_divide(self, o)
-
-    def __mod__(self, o: Any) -> Tensor:
-        return ops.remainder(self, o)
-
     # ---- in place: only where no graph is being recorded (PyTorch's optimizer and init
     # code runs them under no_grad); inside a graph `x += y` becomes `x = x + y`
     def _in_place(self, op: str, value: Any) -> Tensor:
@@ -284,16 +233,16 @@ class Tensor:
         return self._in_place(op, result)
 
     def __iadd__(self, o: Any) -> Tensor:
-        return self._augmented("+=", ops.add(self, o))
+        return self._augmented("+=", self + o)
 
     def __isub__(self, o: Any) -> Tensor:
-        return self._augmented("-=", ops.sub(self, o))
+        return self._augmented("-=", self - o)
 
     def __imul__(self, o: Any) -> Tensor:
-        return self._augmented("*=", ops.mul(self, o))
+        return self._augmented("*=", self * o)
 
     def __itruediv__(self, o: Any) -> Tensor:
-        return self._augmented("/=", ops.div(self, o))
+        return self._augmented("/=", self / o)
 
     def zero_(self) -> Tensor:
         return self._in_place("zero_", 0)
@@ -306,22 +255,22 @@ class Tensor:
         return self._in_place("copy_", backend.to_device(src, self.device))
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return self._in_place("add_", ops.add(self.detach(), _plain(other), alpha=alpha))
+        return self._in_place("add_", self.detach().add(_plain(other), alpha=alpha))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return self._in_place("sub_", ops.sub(self.detach(), _plain(other), alpha=alpha))
+        return self._in_place("sub_", self.detach().sub(_plain(other), alpha=alpha))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._in_place("mul_", ops.mul(self.detach(), _plain(other)))
+        return self._in_place("mul_", self.detach().mul(_plain(other)))
 
     def div_(self, other: Any) -> Tensor:
-        return self._in_place("div_", ops.div(self.detach(), _plain(other)))
+        return self._in_place("div_", self.detach().div(_plain(other)))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return self._in_place("clamp_", ops.clamp(self.detach(), _plain(min), _plain(max)))
+        return self._in_place("clamp_", self.detach().clamp(_plain(min), _plain(max)))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        return self._in_place("masked_fill_", ops.masked_fill(self.detach(), mask, _plain(value)))
+        return self._in_place("masked_fill_", self.detach().masked_fill(mask, _plain(value)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         values = random.generator().uniform(a, b, self.shape)
@@ -336,7 +285,7 @@ class Tensor:
         """The shape (a tuple, PyTorch's ``torch.Size``), or the length of dim ``dim``."""
         if dim is None:
             return self.shape
-        return self.shape[ops.shape._dim("size", dim, self.ndim)] if self.ndim else 1
+        return self.shape[_dim("size", dim, self.ndim)] if self.ndim else 1
 
     def dim(self) -> int:
         return self.ndim
@@ -344,13 +293,8 @@ class Tensor:
     ndimension = dim
     nelement = numel
 
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, *shape)
-
-    view = reshape
-
     def view_as(self, other: Tensor) -> Tensor:
-        return ops.reshape(self, other.shape)
+        return self.reshape(other.shape)
 
     reshape_as = view_as
 
@@ -359,34 +303,24 @@ class Tensor:
         a dim)."""
         if len(sizes) == 1 and not isinstance(sizes[0], int):
             sizes = tuple(sizes[0])
-        return ops.broadcast_to(self, sizes)
+        return self.broadcast_to(sizes)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return ops.broadcast_to(self, other.shape)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, *dims)
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        return ops.repeat(self, *sizes)
+        return self.broadcast_to(other.shape)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
-        return ops.permute(self, tuple(range(self.ndim))[::-1])
+        return self.permute(tuple(range(self.ndim))[::-1])
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return ops.transpose(self, -2, -1)
+        return self.transpose(-2, -1)
 
     def contiguous(self) -> Tensor:
         return self
 
-    def where(self, condition: Any, y: Any) -> Tensor:
-        """``torch.where(condition, self, y)``."""
-        return ops.where(condition, self, y)
-
     def type_as(self, other: Tensor) -> Tensor:
-        return ops.astype(self, other.dtype)
+        return self._astype(other.dtype)
 
     def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A new tensor on this one's device, this one's dtype unless ``dtype`` is given."""
@@ -395,11 +329,12 @@ class Tensor:
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False, **layout: Any) -> Tensor:  # fmt: skip
         """A new tensor of ``size`` with this one's dtype and device unless given."""
-        from . import creation
-
-        dt = self.dtype if dtype is None else dtype
-        return creation.full(size, fill_value, dtype=dt, device=device or self.device,
-                             requires_grad=requires_grad)  # fmt: skip
+        size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in size):
+            raise ValueError(f"new_full: sizes must be non-negative ints, got {size}")
+        xp = backend.xp_for(device or self.device)
+        data = xp.full(size, fill_value, np.dtype(self.dtype if dtype is None else dtype))
+        return Tensor(data, requires_grad)
 
     def new_zeros(self, *size: Any, **kwargs: Any) -> Tensor:
         size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
@@ -415,7 +350,7 @@ class Tensor:
         """``t.type()`` names the dtype; ``t.type(md.float64)`` converts to it."""
         if dtype is None:
             return f"minidl.{self.dtype.name}"
-        return ops.astype(self, dtype)
+        return self._astype(dtype)
 
     def half(self, memory_format: Any = None) -> Tensor:
         return self.to(np.float16)
@@ -436,28 +371,28 @@ class Tensor:
         return Tensor(self.data.astype(np.bool_))
 
 
+autograd.tensor_type = Tensor  # what `Function.apply` wraps its results in
+
+
 def _plain(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def attach_methods(namespace: dict[str, Any]) -> None:
-    """Called by `minidl.ops` once its functions exist (the ops import this module first)."""
-    for name in FORWARDED_METHODS:
-        setattr(Tensor, name, _forwarding(namespace[name]))
+def _dim(op: str, d: Any, ndim: int) -> int:
+    """One dim as a non-negative int (a 0-d tensor accepts 0 and -1, as in PyTorch)."""
+    span = max(ndim, 1)
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {d!r}")
+    if not -span <= d < span:
+        raise IndexError(
+            f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+            f"(expected {-span}..{span - 1})"
+        )
+    return int(d) % span
 
 
-def _forwarding(fn: Any) -> Any:
-    """``t.name(...)`` calls ``ops.name(t, ...)``: one graph whichever spelling is used."""
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        return fn(self, *args, **kwargs)
-
-    method.__name__ = method.__qualname__ = fn.__name__
-    method.__doc__ = fn.__doc__
-    return method
-
-
-# Tensor methods that are the op of the same name with the tensor as first argument
+# ---- the methods minidl.ops attaches ----------------------------------------------------------
+# `t.name(...)` is `ops.name(t, ...)`
 FORWARDED_METHODS = """
     sum mean amax amin max min argmax argmin prod var std logsumexp norm all any
     count_nonzero cumsum cumprod sort argsort topk kthvalue median gather take_along_dim
@@ -468,6 +403,7 @@ FORWARDED_METHODS = """
     logical_and logical_or maximum minimum add sub mul div true_divide floor_divide
     remainder
     softmax log_softmax matmul mm bmm mv dot outer
+    reshape permute repeat
     flatten unflatten transpose swapaxes swapdims t movedim unsqueeze squeeze flip fliplr
     flipud roll narrow tril triu split tensor_split chunk unbind clone tile
     eq ne lt le gt ge greater greater_equal less less_equal not_equal isclose allclose equal
@@ -477,6 +413,72 @@ FORWARDED_METHODS = """
     cummax cummin logcumsumexp diagonal diag trace kron cross dist unique bincount histc
     ravel select rot90 repeat_interleave diff broadcast_to argwhere var_mean std_mean
 """.split()
+
+# `t.method(...)` is `ops.op(t, ...)`: Python's operators, and the ops that `to` and `type` use
+RENAMED_METHODS = {
+    "__add__": "add",
+    "__sub__": "sub",
+    "__mul__": "mul",
+    "__truediv__": "div",
+    "__floordiv__": "floor_divide",
+    "__mod__": "remainder",
+    "__pow__": "pow",
+    "__matmul__": "matmul",
+    "__neg__": "neg",
+    "__abs__": "abs",
+    "__getitem__": "getitem",
+    "view": "reshape",
+    "_astype": "astype",
+    "_to_device": "to_device",
+}
+
+# `t.method(a, ...)` is `ops.op(a, t, ...)`: `2 - t` is ops.sub(2, t), and
+# `t.where(condition, y)` is ops.where(condition, t, y)
+REFLECTED_METHODS = {
+    "__radd__": "add",
+    "__rsub__": "sub",
+    "__rmul__": "mul",
+    "__rtruediv__": "div",
+    "__rpow__": "pow",
+    "__rmatmul__": "matmul",
+    "where": "where",
+}
+
+
+def attach_methods(ops: dict[str, Any]) -> None:
+    """Make each method of the tables above, from ``ops`` (the namespace of `minidl.ops`).
+
+    Called by `minidl.ops` once its functions exist; they build on `Tensor`, so this module
+    cannot import them (tests/test_import_graph.py keeps it so)."""
+    methods = {name: name for name in FORWARDED_METHODS} | RENAMED_METHODS
+    for name, op in methods.items():
+        setattr(Tensor, name, _forwarding(name, ops[op]))
+    for name, op in REFLECTED_METHODS.items():
+        setattr(Tensor, name, _reflected(name, ops[op]))
+
+
+def _forwarding(name: str, fn: Any) -> Any:
+    """``t.name(...)`` calls ``fn(t, ...)``: one graph whichever spelling is used."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    return _named(method, name, fn)
+
+
+def _reflected(name: str, fn: Any) -> Any:
+    """``t.name(a, ...)`` calls ``fn(a, t, ...)``."""
+
+    def method(self: Tensor, first: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(first, self, *args, **kwargs)
+
+    return _named(method, name, fn)
+
+
+def _named(method: Any, name: str, fn: Any) -> Any:
+    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+    method.__doc__ = fn.__doc__
+    return method
 
 
 def _infer_dtype(data: Any, dtype: Any) -> Any:
@@ -502,16 +504,3 @@ def tensor(
     if backend.is_cupy_array(data) and device == "cpu":
         data = data.get()
     return Tensor(xp.array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
-
-
-from . import ops, random  # noqa: E402  (ops import Tensor from this module)
-from .creation import (  # noqa: E402, F401  (re-exported: md.tensor.zeros and friends)
-    arange,
-    from_numpy,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    zeros,
-    zeros_like,
-)

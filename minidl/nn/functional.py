@@ -3,7 +3,6 @@ semantics). Each function lives in `minidl.ops`; its docstring names its kernel 
 
 from __future__ import annotations
 
-from .. import random
 from ..ops import (  # noqa: F401  (re-exported)
     matmul,
     mul,
@@ -48,6 +47,7 @@ from ..ops.distance import (  # noqa: F401  (re-exported)
     normalize,
     pairwise_distance,
 )
+from ..ops.dropout import dropout, dropout2d  # noqa: F401  (re-exported)
 from ..ops.layer_norm import (  # noqa: F401  (re-exported)
     group_norm,
     instance_norm,
@@ -124,34 +124,3 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     y = matmul(x, transpose(weight))
     return y if bias is None else y + bias
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Inverted dropout: keep each value with probability 1-p, scaled by 1/(1-p) (p = 1 drops
-    everything).  ``inplace`` is accepted and computed out of place (minidl records no
-    in-place ops).  Reference: ``torch.nn.functional.dropout``."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return mul(input, 0.0)
-    keep = (random.uniform_like(input.data) >= p).astype(input.dtype) / (1 - p)
-    return mul(input, keep)
-
-
-def dropout2d(
-    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
-) -> Tensor:
-    """Zero whole channels with probability p (the same mask over H, W), scaling the rest by
-    1/(1-p).  Reference: ``torch.nn.functional.dropout2d``."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
-    if not training or p == 0:
-        return input
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected (N, C, H, W) or (C, H, W), got {input.shape}")
-    if p == 1:
-        return input * 0.0
-    keep = (random.uniform_like(input.data[..., :1, :1]) >= p).astype(input.dtype)  # (N, C, 1, 1)
-    return mul(input, keep / (1 - p))

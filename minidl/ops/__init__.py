@@ -1,8 +1,10 @@
 """Differentiable ops: argument checks, forward and backward, as `Function` subclasses.
 
-Each module holds one family; this namespace gathers their public functions.
+Each module holds one family; this namespace gathers their public functions, and attaches
+the ones `Tensor` names as its methods (``t.sum()`` is ``ops.sum(t)``; see `minidl.tensor`).
 """
 
+from ..tensor import attach_methods
 from . import shape
 from .compare import (
     allclose,
@@ -20,7 +22,7 @@ from .compare import (
     ne,
     not_equal,
 )
-from .counting import bincount, bucketize, histc, searchsorted, unique
+from .counting import argwhere, bincount, bucketize, histc, nonzero, searchsorted, unique
 from .cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .einsum import einsum
 from .elementwise import (
@@ -97,8 +99,9 @@ from .linalg import (
     tensordot,
     trace,
 )
+from .linalg_extra import tensor_norm as norm
 from .loss import binary_cross_entropy_with_logits, cross_entropy, nll_loss
-from .mask import argwhere, masked_fill, masked_select, nonzero
+from .mask import masked_fill, masked_select
 from .pad import pad
 from .pointwise import (
     acos,
@@ -142,9 +145,6 @@ from .pointwise import (
     trunc,
 )
 from .rearrange import (
-    atleast_1d,
-    atleast_2d,
-    atleast_3d,
     broadcast_tensors,
     diff,
     meshgrid,
@@ -164,7 +164,6 @@ from .reduce import (
     mean,
     nanmean,
     nansum,
-    norm,
     prod,
     std,
     std_mean,
@@ -190,6 +189,9 @@ from .select import (
 )
 from .shape import (
     astype,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
     clone,
     flatten,
@@ -219,8 +221,6 @@ from .shape import (
 from .softmax import log_softmax, softmax
 
 negative = neg
-
-from ..tensor import attach_methods  # noqa: E402
 
 # what `from minidl.ops import *` (and so `md.X`) gives: the public functions
 __all__ = sorted(

@@ -9,6 +9,8 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
+from .dropout import dropout
+from .softmax import softmax
 
 
 def scaled_dot_product_attention(
@@ -26,8 +28,6 @@ def scaled_dot_product_attention(
 
     Shapes: query (*, L, E), key (*, S, E), value (*, S, Ev) → (*, L, Ev).
     Reference: ``torch.nn.functional.scaled_dot_product_attention``; Vaswani et al. (2017)."""
-    from .softmax import softmax
-
     if enable_gqa:
         raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True is not supported")
     L, S = query.shape[-2], key.shape[-2]
@@ -46,7 +46,5 @@ def scaled_dot_product_attention(
             scores = scores + attn_mask
     weights = softmax(scores, -1)
     if dropout_p > 0:
-        from ..nn.functional import dropout
-
         weights = dropout(weights, dropout_p)
     return weights @ value

@@ -1,5 +1,6 @@
 """Counting and searching: results are integers or positions, so nothing here has a
-gradient."""
+gradient. `nonzero` lives here, not with the masks, because ``where(condition)`` (an
+elementwise op) is ``nonzero(condition, as_tuple=True)``."""
 
 from __future__ import annotations
 
@@ -102,3 +103,19 @@ def bucketize(
 ) -> Tensor:
     """The bucket of each value among 1-D sorted ``boundaries``.  ``torch.bucketize``."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero values: an (n, ndim) int64 tensor, or one 1-D tensor per
+    dim with ``as_tuple=True``.  Reference: ``torch.nonzero``."""
+    xp = backend.array_module(input.data)
+    found = xp.nonzero(input.data.reshape(1) if input.ndim == 0 else input.data)
+    if as_tuple:
+        return tuple(Tensor(i.astype("int64")) for i in found)
+    if input.ndim == 0:
+        return Tensor(xp.zeros((int(found[0].size), 0), "int64"))
+    return Tensor(xp.stack(found, axis=1).astype("int64"))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)

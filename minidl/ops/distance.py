@@ -16,7 +16,9 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import abs as abs_
 from .elementwise import add, clamp, div, mul, sub
+from .reduce import Dims, amax, amin, resolve_dims
 from .reduce import sum as sum_
 from .shape import broadcast_to
 
@@ -136,6 +138,45 @@ def _axis(op: str, dim: Any, ndim: int) -> int | None:
 
 def vector_norm(x: Tensor, p: float, axis: int | None, keepdim: bool = False) -> Tensor:
     return VectorNorm.apply(x, p, axis, keepdim)
+
+
+def p_norm(
+    input: Tensor,
+    p: float | str | None = "fro",
+    dim: Dims = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
+    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` ("fro" and None mean p = 2; ±inf the largest /
+    smallest |x|; 0 the count of non-zeros), with PyTorch's subgradient 0 where the norm is 0.
+
+    Reference: ``torch.linalg.vector_norm``; ``torch.norm`` is this, or the nuclear norm
+    (`minidl.ops.linalg_extra.tensor_norm`)."""
+    if p in ("fro", None):
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported (only 'fro', 'nuc' and numbers)")
+    x = input if dtype is None else input.to(dtype)
+    dims = resolve_dims("norm", x.ndim, dim)
+    if p == float("inf"):
+        return amax(abs_(x), dims, keepdim)
+    if p == float("-inf"):
+        return amin(abs_(x), dims, keepdim)
+    if p == 0:
+        return sum_((x != 0).to(x.dtype), dims, keepdim)
+    if x.ndim == 0:
+        return vector_norm(x, float(p), None)
+    # the reduced dims last, merged into one: then the norm is over one axis
+    rest = [d for d in range(x.ndim) if d not in dims]
+    moved = x.permute(*rest, *dims)
+    merged = 1
+    for d in dims:
+        merged *= x.shape[d]  # spelled out: -1 is ambiguous for an empty tensor
+    flat = moved.reshape(*[x.shape[d] for d in rest], merged)
+    out = vector_norm(flat, float(p), -1)
+    if keepdim:
+        out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
+    return out
 
 
 # ---- the public functions ------------------------------------------------------------------

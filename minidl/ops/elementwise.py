@@ -12,6 +12,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from .counting import nonzero
 
 Operand = Tensor | float | int | Any
 
@@ -400,8 +401,6 @@ def where(condition: Any, input: Operand = None, other: Operand = None) -> Any:
             f"where: condition must be a bool tensor, got {getattr(cond, 'dtype', cond)}"
         )
     if input is None and other is None:
-        from .mask import nonzero
-
         return nonzero(Tensor(cond), as_tuple=True)
     _check_broadcast("where", cond, input)
     _check_broadcast("where", cond, other)

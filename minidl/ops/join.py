@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from .shape import _dim, getitem, reshape, unsqueeze
+from .shape import _dim, atleast_3d, getitem, reshape, unsqueeze
 
 
 class Concat(Function):
@@ -154,7 +154,5 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Join along dim 2 (depth).  Reference: ``torch.dstack``."""
-    from .rearrange import atleast_3d
-
     tensors = _tensors("dstack", tensors)
     return cat([atleast_3d(t) for t in tensors], 2)

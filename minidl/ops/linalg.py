@@ -206,18 +206,18 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     """Distances between every row of x1 (.., P, M) and every row of x2 (.., R, M).
 
     Reference: ``torch.cdist`` (computed directly, not with the matmul trick)."""
-    from .reduce import norm
+    from .distance import p_norm
 
     if x1.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise ValueError(
             f"cdist: expected (.., P, M) and (.., R, M), got {x1.shape} and {x2.shape}"
         )
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (.., P, R, M)
-    return norm(diff, p, -1)
+    return p_norm(diff, p, -1)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other.  Reference: ``torch.dist``."""
-    from .reduce import norm
+    from .distance import p_norm
 
-    return norm(input - other, p)
+    return p_norm(input - other, p)

@@ -1,5 +1,5 @@
-"""``md.linalg``: norms, inverse, determinant and solve, with the matrix-calculus backwards
-a linear-algebra course derives:
+"""``md.linalg``: norms (and ``md.norm``, which builds on them), inverse, determinant and
+solve, with the matrix-calculus backwards a linear-algebra course derives:
 
     Y = A⁻¹:          dA = -Yᵀ G Yᵀ
     d = det A:        dA = g · d · A⁻ᵀ
@@ -14,9 +14,12 @@ from typing import Any
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from .distance import p_norm
+from .elementwise import abs as abs_
 from .linalg import cross, diagonal, matmul
-from .reduce import norm as _norm
+from .reduce import amax, amin
 from .reduce import sum as sum_
+from .shape import movedim
 
 
 def _square(op: str, A: Tensor) -> None:
@@ -125,7 +128,7 @@ def vector_norm(
     x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """(Σ |x|^ord)^(1/ord) over ``dim`` (every value when None).  ``torch.linalg.vector_norm``."""
-    return _norm(x, ord, dim, keepdim, dtype)
+    return p_norm(x, ord, dim, keepdim, dtype)
 
 
 def matrix_norm(
@@ -138,17 +141,11 @@ def matrix_norm(
 ) -> Tensor:
     """The Frobenius norm (``ord="fro"``) or the max column / row sum (ord 1 / inf) of each
     matrix.  Reference: ``torch.linalg.matrix_norm``."""
-    from .elementwise import abs as abs_
-    from .reduce import amax
-
     x = A if dtype is None else A.to(dtype)
     d0, d1 = (d % x.ndim for d in dim)
     if ord == "fro":
-        return _norm(x, 2, (d0, d1), keepdim)
+        return p_norm(x, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
-        from .reduce import amax, amin
-        from .shape import movedim
-
         if x.shape[d0] == 0 or x.shape[d1] == 0:  # no singular values: PyTorch gives 0
             out = sum_(x * 0.0, (d0, d1), keepdim)
             return out
@@ -178,6 +175,22 @@ def norm(
     if matrix:
         return matrix_norm(A, "fro" if ord is None else ord, dim or (-2, -1), keepdim, dtype=dtype)
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def tensor_norm(
+    input: Tensor,
+    p: float | str | None = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
+    """``md.norm`` and ``t.norm``: the p-norm over ``dim`` (`p_norm`), or with ``p="nuc"`` the
+    nuclear norm of the matrices in ``dim`` (the last two by default).
+
+    Reference: ``torch.norm``."""
+    if p == "nuc":
+        return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
+    return p_norm(input, p, dim, keepdim, dtype)
 
 
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:

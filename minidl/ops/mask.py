@@ -1,4 +1,4 @@
-"""Masks: fill or pick the values where a bool mask is true, and find the true positions."""
+"""Masks: fill or pick the values where a bool mask is true (`nonzero` finds them)."""
 
 from __future__ import annotations
 
@@ -39,19 +39,3 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     xp = backend.array_module(input.data)
     shape = xp.broadcast_shapes(input.shape, mask.shape)
     return getitem(input.expand(shape), xp.broadcast_to(mask, shape))
-
-
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
-    """The indices of the non-zero values: an (n, ndim) int64 tensor, or one 1-D tensor per
-    dim with ``as_tuple=True``.  Reference: ``torch.nonzero``."""
-    xp = backend.array_module(input.data)
-    found = xp.nonzero(input.data.reshape(1) if input.ndim == 0 else input.data)
-    if as_tuple:
-        return tuple(Tensor(i.astype("int64")) for i in found)
-    if input.ndim == 0:
-        return Tensor(xp.zeros((int(found[0].size), 0), "int64"))
-    return Tensor(xp.stack(found, axis=1).astype("int64"))
-
-
-def argwhere(input: Tensor) -> Tensor:
-    return nonzero(input)

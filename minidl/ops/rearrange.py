@@ -1,6 +1,6 @@
 """More ways to rearrange values, each composed from the shape ops and indexing (so their
 gradients follow): ravel, select, rot90, repeat_interleave, diff, broadcast_tensors,
-meshgrid, atleast_Nd."""
+meshgrid."""
 
 from __future__ import annotations
 
@@ -121,28 +121,3 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         shape[order.index(k)] = v.shape[0]
         out.append(broadcast_to(v.reshape(shape), sizes))
     return tuple(out)
-
-
-def _atleast(ndim: int, tensors: tuple) -> Any:
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    # NumPy's and PyTorch's rules: () -> ones; (n,) -> (1, n) or (1, n, 1); (m, n) -> (m, n, 1)
-    shapes = {
-        1: lambda s: s or (1,),
-        2: lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s,
-        3: lambda s: {0: (1, 1, 1), 1: (1, *s, 1), 2: (*s, 1)}.get(len(s), s),
-    }
-    out = [t.reshape(shapes[ndim](t.shape)) for t in tensors]
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-def atleast_1d(*tensors: Tensor) -> Any:
-    return _atleast(1, tensors)
-
-
-def atleast_2d(*tensors: Tensor) -> Any:
-    return _atleast(2, tensors)
-
-
-def atleast_3d(*tensors: Tensor) -> Any:
-    return _atleast(3, tensors)

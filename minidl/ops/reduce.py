@@ -264,51 +264,6 @@ def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
     )
 
 
-def norm(
-    input: Tensor,
-    p: float | str | None = "fro",
-    dim: Dims = None,
-    keepdim: bool = False,
-    dtype: Any = None,
-) -> Tensor:
-    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` ("fro" and None mean p = 2; ±inf the largest /
-    smallest |x|; 0 the count of non-zeros), with PyTorch's subgradient 0 where the norm is 0.
-
-    Reference: ``torch.norm`` / ``torch.linalg.vector_norm``."""
-    from .distance import vector_norm
-    from .elementwise import abs as abs_
-
-    if p in ("fro", None):
-        p = 2
-    if p == "nuc":
-        from .linalg_extra import matrix_norm
-
-        return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
-    if isinstance(p, str):
-        raise ValueError(f"norm: p={p!r} is not supported (only 'fro', 'nuc' and numbers)")
-    x = input if dtype is None else input.to(dtype)
-    dims = resolve_dims("norm", x.ndim, dim)
-    if p == float("inf"):
-        return amax(abs_(x), dims, keepdim)
-    if p == float("-inf"):
-        return amin(abs_(x), dims, keepdim)
-    if p == 0:
-        return sum((x != 0).to(x.dtype), dims, keepdim)
-    if x.ndim == 0:
-        return vector_norm(x, float(p), None)
-    # the reduced dims last, merged into one: then the norm is over one axis
-    rest = [d for d in range(x.ndim) if d not in dims]
-    moved = x.permute(*rest, *dims)
-    merged = 1
-    for d in dims:
-        merged *= x.shape[d]  # spelled out: -1 is ambiguous for an empty tensor
-    flat = moved.reshape(*[x.shape[d] for d in rest], merged)
-    out = vector_norm(flat, float(p), -1)
-    if keepdim:
-        out = out.reshape(tuple(1 if d in dims else n for d, n in enumerate(x.shape)))
-    return out
-
-
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether every value is true (non-zero) over ``dim``; no gradient."""
     dims = resolve_dims("all", input.ndim, dim)

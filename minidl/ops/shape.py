@@ -1,5 +1,5 @@
-"""Ops that move values around without arithmetic: reshape, permute, indexing,
-concatenation, broadcasting, and the device/dtype conversions.
+"""Ops that move values around without arithmetic: reshape (and atleast_Nd), permute,
+indexing, concatenation, broadcasting, and the device/dtype conversions.
 
 Each backward puts the gradient back where the value came from.
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _dim
 
 # ---- reshape and permute ------------------------------------------------------------------
 
@@ -68,19 +68,6 @@ def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:
     if -1 in shape:
         shape = tuple(numel // known if n == -1 else n for n in shape)
     return input if shape == input.shape else Reshape.apply(input, shape)
-
-
-def _dim(op: str, d: Any, ndim: int) -> int:
-    """One dim as a non-negative int (a 0-d tensor accepts 0 and -1, as in PyTorch)."""
-    span = max(ndim, 1)
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be an int, got {d!r}")
-    if not -span <= d < span:
-        raise IndexError(
-            f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
-            f"(expected {-span}..{span - 1})"
-        )
-    return int(d) % span
 
 
 def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:
@@ -391,3 +378,28 @@ def to_device(a: Tensor, device: str) -> Tensor:
 def astype(a: Tensor, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
     return a if a.dtype == dtype else AsType.apply(a, dtype)
+
+
+def _atleast(ndim: int, tensors: tuple) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    # NumPy's and PyTorch's rules: () -> ones; (n,) -> (1, n) or (1, n, 1); (m, n) -> (m, n, 1)
+    shapes = {
+        1: lambda s: s or (1,),
+        2: lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s,
+        3: lambda s: {0: (1, 1, 1), 1: (1, *s, 1), 2: (*s, 1)}.get(len(s), s),
+    }
+    out = [t.reshape(shapes[ndim](t.shape)) for t in tensors]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_1d(*tensors: Tensor) -> Any:
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors: Tensor) -> Any:
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors: Tensor) -> Any:
+    return _atleast(3, tensors)
