@@ -136,7 +136,7 @@ def adaptive_max_pool2d(
     Backward: the gradient goes to the remembered position, summed where windows overlap.
 
     Kernel: none forward (OH + OW vectorised steps in minidl/ops/adaptive_pool.py); the
-    backward is minidl/kernels/pool/ (max_pool2d_backward).
+    backward is ``max_pool2d_backward`` in minidl/kernels/pool/cpu.py (gpu.py on CuPy arrays).
     Reference: ``torch.nn.functional.adaptive_max_pool2d``.
     """
     op = "adaptive_max_pool2d"

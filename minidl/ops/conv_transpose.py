@@ -85,8 +85,8 @@ def conv_transpose2d(
     kernel. ``output_padding`` (< stride or < dilation) picks among the output sizes that a
     stride-S convolution maps back to H.
 
-    Kernel: minidl/kernels/im2col/ (col2im forward, im2col backward) + GEMMs batched over
-    the groups.
+    Kernels: ``col2im`` (forward) and ``im2col`` (backward) in minidl/kernels/im2col/cpu.py
+    (gpu.py on CuPy arrays), + GEMMs batched over the groups.
     Reference: ``torch.nn.functional.conv_transpose2d``; Dumoulin & Visin, "A guide to
     convolution arithmetic for deep learning" (2016).
     """

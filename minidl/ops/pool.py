@@ -210,7 +210,8 @@ def max_pool2d_with_indices(
     (padding <= kernel_size // 2). Backward: the gradient goes to the remembered position
     only (a scatter, summing where windows overlap).
 
-    Kernel: minidl/kernels/pool/ (max_pool2d forward, max_pool2d_backward).
+    Kernels: ``max_pool2d`` (forward) and ``max_pool2d_backward`` in minidl/kernels/pool/cpu.py
+    (gpu.py on CuPy arrays; reference.py is the readable spec).
     Reference: ``torch.nn.functional.max_pool2d_with_indices`` (``return_indices`` is
     accepted for its signature; the indices are always returned).
     """
@@ -231,7 +232,8 @@ def max_pool2d(
     """Max-pooling; ``return_indices=True`` also returns the positions (see
     `max_pool2d_with_indices`, the primitive, for shapes, math and semantics).
 
-    Kernel: minidl/kernels/pool/ (max_pool2d, max_pool2d_backward).
+    Kernels: ``max_pool2d`` and ``max_pool2d_backward`` in minidl/kernels/pool/cpu.py (gpu.py
+    on CuPy arrays; reference.py is the readable spec).
     Reference: ``torch.nn.functional.max_pool2d``.
     """
     out, indices = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -258,7 +260,8 @@ def max_unpool2d(
     leaves which one unspecified). Backward: d_input[n, c, i, j] = dout[n, c].flat[indices]
     (every value sent to a place reads its gradient, as in PyTorch).
 
-    Kernel: minidl/kernels/pool/ (max_unpool2d).
+    Kernel: ``max_unpool2d`` in minidl/kernels/pool/cpu.py (gpu.py on CuPy arrays; reference.py
+    is the readable spec).
     Reference: ``torch.nn.functional.max_unpool2d``; Zeiler & Fergus 2014 (switches).
     """
     op = "max_unpool2d"
