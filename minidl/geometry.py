@@ -95,13 +95,13 @@ def pair(op: str, name: str, value: Any, minimum: int, *, one: bool = False) -> 
 def check_image(op: str, x: Any, what: str = "input", *, unbatched: bool = False) -> None:
     """``x`` is a 4-D (N, C, H, W) floating-point array or tensor; with ``unbatched``, a 3-D
     (C, H, W) one too."""
-    if unbatched and len(x.shape) == 3:
-        pass
-    elif len(x.shape) != 4:
-        also = "a 3-D (C, H, W) or " if unbatched else ""
+    if unbatched and len(x.shape) not in (3, 4):
         raise ValueError(
-            f"{op}: expected {also}a 4-D {what} (N, C, H, W), got shape {tuple(x.shape)}"
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) {what}, "
+            f"got shape {tuple(x.shape)}"
         )
+    if not unbatched and len(x.shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise ValueError(f"{op}: expected a floating-point {what}, got {x.dtype}")
 

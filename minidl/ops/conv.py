@@ -1,7 +1,8 @@
 """conv2d, the public function: its argument checks, then one of five algorithms.
 
-Which one runs is a table (``minidl/kernels/algorithms.py``; ``print(md.kernels.algorithms())``)
-and each algorithm is a file of its own, with its autograd Function:
+Which one runs is a table (``minidl/kernels/algorithms.py``, printed by
+``print(md.kernels.algorithms.table())``), and each algorithm is a file of its own, with its
+autograd Function:
 
     conv_gemm.py       "im2col": im2col + one GEMM, any layer. Read this one first.
     conv_direct.py     "direct": few-channel inputs, 3x3, stride 1
@@ -65,7 +66,7 @@ def conv2d(
     total padding puts the extra row/column at the bottom/right, as PyTorch does).
 
     ``algorithm`` (not in PyTorch): None picks by the table below, first row that holds
-    (``print(md.kernels.algorithms())``); a name forces that one, and so does
+    (``print(md.kernels.algorithms.table())``); a name forces that one, and so does
     ``md.kernels.use(conv2d=name)``.
 
     Algorithms and the files of their loops:
