@@ -208,3 +208,27 @@ def test_lab_check_gpu_runs_on_the_simulator_without_a_gpu():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CUDA simulator" in done.stdout and "minidl lab check: 1/1 passed" in done.stdout
+
+
+def test_minidl_lab_list_and_bad_names(capsys):
+    from minidl.lab import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "max_pool2d" in out and "pool/reference.py:" in out and "cases; ops:" in out
+    with pytest.raises(SystemExit):
+        main(["check", "conv3d"])
+    assert "unknown kernel 'conv3d'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check"])
+    assert "give a kernel name" in capsys.readouterr().err
+
+
+def test_minidl_lab_check_a_file(tmp_path, capsys):
+    from minidl.lab import main
+
+    mine = tmp_path / "unpool.py"
+    mine.write_text("def max_unpool2d(x, indices, OH, OW):\n    return x\n")
+    assert main(["check", "max_unpool2d", "--impl", str(mine), "--no-bench"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "minidl lab check: 0/1 passed" in out
