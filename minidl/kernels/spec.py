@@ -135,6 +135,23 @@ def gradcheck_conv3x3(
     )
 
 
+def as_torch(torch: Any, *arrays: Any) -> tuple[Any, ...]:
+    """The arrays as PyTorch tensors sharing their memory (None stays None)."""
+    return tuple(None if a is None else torch.from_numpy(a) for a in arrays)
+
+
+def conv3x3_flops(x: Any, C_out: int, PH: int, PW: int) -> float:
+    """`conv_flops` of a 3x3, stride-1 layer of input x and padding (PH, PW)."""
+    N, C, H, W = x.shape
+    return conv_flops(N, C_out, H + 2 * PH - 2, W + 2 * PW - 2, C, 3, 3)
+
+
+def weight_grad_3x3_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
+    """`conv_flops` of the weight gradient of a 3x3 layer, from arguments (x, dy, ...)."""
+    x, dy = args[:2]
+    return conv_flops(x.shape[0], dy.shape[1], *dy.shape[2:], x.shape[1], 3, 3)
+
+
 def conv_flops(N: int, C_out: int, OH: int, OW: int, C_in: int, KH: int, KW: int) -> float:
     """2 * N * C_out * OH * OW * C_in * KH * KW: the multiply-adds of a convolution, as
     GFLOP/s figures count them (whatever the algorithm actually does)."""

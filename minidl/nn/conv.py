@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
 from ..geometry import Pair, pair, transpose_output_size
 from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.conv_args import groups_arg
 from ..ops.pad import pad
 from ..tensor import Tensor
 from . import init
@@ -19,12 +19,7 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 def _channels_and_groups(layer: str, in_channels: int, out_channels: int, groups: Any) -> int:
     """groups as an int, checked as PyTorch's ``_ConvNd`` does."""
-    try:
-        groups = operator.index(groups)
-    except TypeError:
-        groups = 0
-    if groups < 1:
-        raise ValueError(f"{layer}: groups must be a positive int, got {groups!r}")
+    groups = groups_arg(layer, groups)
     for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
         if n % groups:
             raise ValueError(f"{layer}: {name}={n} must be divisible by groups={groups}")

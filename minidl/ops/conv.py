@@ -17,10 +17,10 @@ Reference: ``torch.nn.functional.conv2d``; Chellapilla et al. 2006 for im2col; L
 from __future__ import annotations
 
 from .. import backend, config, kernels
-from ..geometry import Pair, batched, check_image, pair, same_padding
+from ..geometry import Pair, pair, same_padding
 from ..kernels import algorithms
 from ..tensor import Tensor
-from .conv_args import check_weight, groups_arg
+from .conv_args import checked
 from .conv_depthwise import Conv2dDepthwise
 from .conv_direct import Conv2dDirect
 from .conv_gemm import Conv2dIm2col
@@ -85,10 +85,7 @@ def conv2d(
     Gray 2016 for Winograd; Krizhevsky et al. 2012 for groups.
     """
     op = "conv2d"
-    x, was_batched = batched(op, input)
-    check_image(op, x)
-    groups = groups_arg(op, groups)
-    check_weight(op, x, weight, bias, groups, transposed=False)
+    x, was_batched, groups = checked(op, input, weight, bias, groups, transposed=False)
     stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):

@@ -7,6 +7,7 @@ import operator
 from typing import Any
 
 from ..backend import device_of
+from ..geometry import batched, check_image
 from ..tensor import Tensor
 
 
@@ -41,6 +42,23 @@ def check_weight(op: str, x: Any, w: Any, b: Any, groups: int, transposed: bool)
             raise ValueError(
                 f"{op}: {name} is on {device_of(_data(t))} but input is on {device_of(_data(x))}"
             )
+
+
+def checked(
+    op: str, input: Any, weight: Any, bias: Any, groups: Any, transposed: bool
+) -> tuple[Any, bool, int]:
+    """(the input as (N, C, H, W), whether it was batched, groups as an int), after checking
+    the input, the weight, the bias and the groups."""
+    x, was_batched = batched(op, input)
+    check_image(op, x)
+    groups = groups_arg(op, groups)
+    check_weight(op, x, weight, bias, groups, transposed)
+    return x, was_batched, groups
+
+
+def bias_grad(dy: Any, needed: bool) -> Any:
+    """db of a conv layer: dy summed over everything but the channels (None if not needed)."""
+    return dy.sum(axis=(0, 2, 3)) if needed else None
 
 
 def groups_arg(op: str, groups: Any) -> int:

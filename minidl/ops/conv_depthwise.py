@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import kernels
 from ..autograd import Function
+from .conv_args import bias_grad
 
 
 class Conv2dDepthwise(Function):
@@ -21,9 +22,8 @@ class Conv2dDepthwise(Function):
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = dw = db = None
-        if need_b:
-            db = dy.sum(axis=(0, 2, 3))
+        dx = dw = None
+        db = bias_grad(dy, need_b)
         if need_w:
             grad = kernels.get("conv2d_depthwise_weight_grad", dy)
             dw = grad(x, dy, *w.shape[2:], *ctx.geometry)

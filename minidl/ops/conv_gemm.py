@@ -27,6 +27,7 @@ from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..geometry import conv_output_size
+from .conv_args import bias_grad
 from .workspace import workspace
 
 
@@ -107,9 +108,8 @@ class Conv2dIm2col(Function):
         xp = array_module(dy)
         G = ctx.groups
         dy2d = channels_first(dy)  # (C_out, N*OH*OW)
-        dx = dw = db = None
-        if need_b:
-            db = dy.sum(axis=(0, 2, 3))
+        dx = dw = None
+        db = bias_grad(dy, need_b)
         if need_w:
             cols = im2col(x, ctx.geometry)  # recomputed: cheaper than keeping it alive
             cols2d = cols.reshape(G * w[0].size, -1)  # (C*KH*KW, N*OH*OW)

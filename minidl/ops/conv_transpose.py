@@ -10,9 +10,9 @@ from __future__ import annotations
 from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
-from ..geometry import Pair, batched, check_image, pair, transpose_output_size
+from ..geometry import Pair, pair, transpose_output_size
 from ..tensor import Tensor
-from .conv_args import check_weight, groups_arg
+from .conv_args import bias_grad, checked
 from .conv_gemm import batch_first, channels_first, gemm_to_cols, im2col, split
 
 
@@ -47,9 +47,8 @@ class ConvTranspose2d(Function):
         # trailing rows/columns that no input pixel produced: keep the first H x W.
         cols = im2col(dy, ctx.geometry)[..., :H, :W]
         cols2d = cols.reshape(G * w2d.shape[1], N * H * W)  # a copy only in that rare case
-        dx = dw = db = None
-        if need_b:
-            db = dy.sum(axis=(0, 2, 3))
+        dx = dw = None
+        db = bias_grad(dy, need_b)
         if need_w:
             dw = xp.empty(w.shape, dtype=w.dtype)  # its own array, not a view
             x2d = split(channels_first(x), G)  # (G, C_in/G, N*H*W)
@@ -91,10 +90,7 @@ def conv_transpose2d(
     convolution arithmetic for deep learning" (2016).
     """
     op = "conv_transpose2d"
-    x, was_batched = batched(op, input)
-    check_image(op, x)
-    groups = groups_arg(op, groups)
-    check_weight(op, x, weight, bias, groups, transposed=True)
+    x, was_batched, groups = checked(op, input, weight, bias, groups, transposed=True)
     stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
     padding = pair(op, "padding", padding, 0)
     output_padding = pair(op, "output_padding", output_padding, 0)

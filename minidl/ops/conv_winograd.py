@@ -21,6 +21,7 @@ from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
+from .conv_args import bias_grad
 from .workspace import workspace
 
 
@@ -60,9 +61,8 @@ class Conv2dWinograd(Function):
         dM = workspace.get(xp, (4, 4, C_out, dy.shape[0], *tiles(*dy.shape[2:])), dy.dtype, "M")
         dM = kernels.get("winograd_output_adjoint", dy)(dy, out=dM)
         dM3 = dM.reshape(16, C_out, -1)  # (16, C_out, T)
-        dx = dw = db = None
-        if need_b:
-            db = dy.sum(axis=(0, 2, 3))
+        dx = dw = None
+        db = bias_grad(dy, need_b)
         if need_w:
             V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
             # small (C_out x C) outputs with a long sum: OpenBLAS is as good as a loop here
@@ -94,9 +94,8 @@ class Conv2dWinogradFused(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         PH, PW = ctx.padding
-        dx = dw = db = None
-        if need_b:
-            db = dy.sum(axis=(0, 2, 3))
+        dx = dw = None
+        db = bias_grad(dy, need_b)
         if need_w:
             dU = kernels.get("winograd_weight_grad", dy)(x, dy, PH, PW)
             dw = filter_transform_adjoint(dU)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...geometry import conv_output_size as output_size
-from ..spec import Args, Case, KernelSpec, conv_flops, noncontiguous
+from ..spec import Args, Case, KernelSpec, as_torch, conv_flops, noncontiguous
 
 # conv2d_depthwise: (x_shape, M, (KH, KW, SH, SW, PH, PW, DH, DW)), weight (C*M, 1, KH, KW)
 DEPTHWISE_GEOMETRIES = {
@@ -119,15 +119,14 @@ def _input_grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
 
 def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     x, w, SH, SW, PH, PW, DH, DW, b = args
-    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-    tb = None if b is None else torch.from_numpy(b)
+    tx, tw, tb = as_torch(torch, x, w, b)
     conv, C = torch.nn.functional.conv2d, x.shape[1]
     return lambda: conv(tx, tw, tb, (SH, SW), (PH, PW), (DH, DW), C)
 
 
 def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     x, dy, KH, KW, SH, SW, PH, PW, DH, DW = args
-    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    tx, tdy = as_torch(torch, x, dy)
     w_shape, C = (dy.shape[1], 1, KH, KW), x.shape[1]
     grad = torch.nn.grad.conv2d_weight
     return lambda: grad(tx, w_shape, tdy, (SH, SW), (PH, PW), (DH, DW), C)
@@ -135,7 +134,7 @@ def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 
 def _torch_input_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     dy, w, x_shape, SH, SW, PH, PW, DH, DW = args
-    tdy, tw = torch.from_numpy(dy), torch.from_numpy(w)
+    tdy, tw = as_torch(torch, dy, w)
     grad, C = torch.nn.grad.conv2d_input, x_shape[1]
     return lambda: grad(x_shape, tw, tdy, (SH, SW), (PH, PW), (DH, DW), C)
 

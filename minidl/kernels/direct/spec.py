@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import Args, Case, KernelSpec, conv_flops, gradcheck_conv3x3, noncontiguous
+from ..spec import (
+    Args,
+    Case,
+    KernelSpec,
+    as_torch,
+    conv3x3_flops,
+    gradcheck_conv3x3,
+    noncontiguous,
+    weight_grad_3x3_flops,
+)
 
 # conv2d_direct: (x_shape, C_out, (PH, PW)) of a 3x3, stride-1 convolution (the only kernel
 # size conv2d sends it; the cpu kernel refuses others).
@@ -78,26 +87,18 @@ def _bench_direct_grad(rng: np.random.Generator) -> Args:
 
 def _flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
     x, w, PH, PW = args[:4]
-    N, C, H, W = x.shape
-    return conv_flops(N, w.shape[0], H + 2 * PH - 2, W + 2 * PW - 2, C, 3, 3)
-
-
-def _grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
-    x, dy = args[:2]
-    return conv_flops(x.shape[0], dy.shape[1], *dy.shape[2:], x.shape[1], 3, 3)
+    return conv3x3_flops(x, w.shape[0], PH, PW)
 
 
 def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     x, w, PH, PW, b = args
-    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-    tb = None if b is None else torch.from_numpy(b)
+    tx, tw, tb = as_torch(torch, x, w, b)
     return lambda: torch.nn.functional.conv2d(tx, tw, tb, padding=(PH, PW))
 
 
 def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     x, dy, KH, KW, PH, PW = args
-    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
-    w_shape = (dy.shape[1], x.shape[1], KH, KW)
+    (tx, tdy), w_shape = as_torch(torch, x, dy), (dy.shape[1], x.shape[1], KH, KW)
     return lambda: torch.nn.grad.conv2d_weight(tx, w_shape, tdy, padding=(PH, PW))
 
 
@@ -121,7 +122,7 @@ SPECS = {
         gradcheck=_gradcheck_direct,
         ops="conv2d (3x3, stride 1, 1-2 input channels)",
         bench=Case("x (4, 1, 188, 188), dy (4, 16, 186, 186)", _bench_direct_grad),
-        flops=_grad_flops,
+        flops=weight_grad_3x3_flops,
         torch=_torch_weight_grad,
     ),
 }

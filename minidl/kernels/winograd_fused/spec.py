@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import KernelSpec, conv_flops, gradcheck_conv3x3
+from ..spec import KernelSpec, conv3x3_flops, gradcheck_conv3x3, weight_grad_3x3_flops
 from ..winograd.spec import cases, conv_case, weight_grad_case
 
 BENCH = ((4, 16, 128, 128), (1, 1))  # a U-Net layer that conv2d runs fused
@@ -23,13 +23,7 @@ def _gradcheck(md: Any, device: str) -> None:
 
 def _conv_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
     x, U, PH, PW = args[:4]
-    N, C, H, W = x.shape
-    return conv_flops(N, U.shape[2], H + 2 * PH - 2, W + 2 * PW - 2, C, 3, 3)
-
-
-def _weight_grad_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float:
-    x, dy = args[:2]
-    return conv_flops(x.shape[0], dy.shape[1], *dy.shape[2:], x.shape[1], 3, 3)
+    return conv3x3_flops(x, U.shape[2], PH, PW)
 
 
 def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -39,6 +33,14 @@ def _torch_conv(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
     tx = torch.from_numpy(x)
     tw = torch.randn(U.shape[2], x.shape[1], 3, 3, dtype=tx.dtype)
     return lambda: torch.nn.functional.conv2d(tx, tw, padding=(PH, PW))
+
+
+def _torch_weight_grad(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """PyTorch's weight gradient of the same layer (minidl's dU is G dw G^T: the same work)."""
+    x, dy, PH, PW = args[:4]
+    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    w_shape = (dy.shape[1], x.shape[1], 3, 3)
+    return lambda: torch.nn.grad.conv2d_weight(tx, w_shape, tdy, padding=(PH, PW))
 
 
 def _spec(kernel, outputs, make_case, more, flops, torch=None) -> KernelSpec:
@@ -72,6 +74,7 @@ SPECS = {
         ("dU",),
         weight_grad_case,
         more=[weight_grad_case("odd channel counts", (2, 5, 6, 7), (0, 1), c_out=7)],
-        flops=_weight_grad_flops,
+        flops=weight_grad_3x3_flops,
+        torch=_torch_weight_grad,
     ),
 }
