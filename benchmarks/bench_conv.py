@@ -14,7 +14,8 @@ What it prints:
    catch either library in a bad moment).
 2. the same geometric means in a subprocess started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc then keeps freed memory instead of returning
-   it to the OS: PERFORMANCE-NOTES trap 2), next to the ratios as users get them; and, on
+   it to the OS, so no big buffer starts as fresh pages; benchmarks/README.md, "Fresh large
+   buffers"), next to the ratios as users get them; and, on
    AVX-512 CPUs whose environment pins another OpenBLAS core type, with
    ``OPENBLAS_CORETYPE=SkylakeX`` (see `_variants`).
 3. the first-call cost of the Numba kernels in a fresh process: with a warm cache (the usual
@@ -284,10 +285,9 @@ def _has_avx512() -> bool:
 
 def _variants() -> list[tuple[str, dict[str, str]]]:
     """The environments of the extra runs, each in a fresh process: glibc keeping freed
-    memory (PERFORMANCE-NOTES trap 2) and, on AVX-512 CPUs, OpenBLAS's AVX-512 'SkylakeX'
-    kernels when the environment pins another core type. (On this VM's AMD EPYC, OpenBLAS
-    0.3.31 picks SkylakeX by itself when OPENBLAS_CORETYPE is unset — 318 against 172
-    GFLOP/s on a 1024^2 GEMM — but these machines set OPENBLAS_CORETYPE=Haswell.)"""
+    memory and, on AVX-512 CPUs, OpenBLAS's AVX-512 'SkylakeX' kernels when the environment
+    pins another core type: OpenBLAS would pick them itself, so that run shows what users with
+    the default get (benchmarks/README.md, "OpenBLAS core type")."""
     malloc = " ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items())
     out = [(f"geometric means with {malloc}:", TUNED_MALLOC)]
     if _has_avx512() and os.environ.get("OPENBLAS_CORETYPE", "SkylakeX") != "SkylakeX":

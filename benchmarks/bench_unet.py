@@ -20,7 +20,8 @@ What it prints:
    work buffers, optimizer state);
 3. the same time table in a process started with ``MALLOC_MMAP_MAX_=0
    MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc keeps freed memory instead of returning it to
-   the OS: PERFORMANCE-NOTES trap 2).
+   the OS, so no big buffer starts as fresh pages; benchmarks/README.md, "Fresh large
+   buffers").
 """
 
 from __future__ import annotations

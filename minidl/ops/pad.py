@@ -48,7 +48,8 @@ def _scatter_add(g: Any, axis: int, index: np.ndarray, n: int) -> Any:
     """The adjoint of ``take(x, index, axis)``: g summed onto the n positions it came from.
 
     The one-to-one run (where index steps by 1) is one slice; each border position adds its
-    slice of g in turn, so no ``add.at`` (PERFORMANCE-NOTES: 10-35x slower than slices)."""
+    slice of g in turn: slice adds are far faster than ``add.at`` (benchmarks/README.md,
+    "Scatter-add by slices")."""
     xp = backend.array_module(g)
     shape = list(g.shape)
     shape[axis] = n
