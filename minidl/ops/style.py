@@ -17,8 +17,8 @@ from typing import Any
 from ..tensor import Tensor
 from .elementwise import add, mul, sub
 from .linalg import matmul
-from .regression_loss import mse_loss
 from .reduce import mean
+from .regression_loss import mse_loss
 from .shape import reshape, transpose
 
 

@@ -46,7 +46,7 @@ def im2col(
     """Receptive fields of ``x`` (N, C, H, W) as ``cols`` (C, KH, KW, N, OH, OW).
 
     ``out``, when given, is a C-contiguous array of that shape and dtype to write into (the
-    conv op passes a reused work buffer, see PERFORMANCE-NOTES trap 2); it is returned.
+    conv op passes a reused work buffer, ``minidl/ops/workspace.py``); it is returned.
     """
     xp = array_module(x)
     N, C, H, W = x.shape

@@ -7,7 +7,7 @@ each of its samples with ``cuda.atomic.add``, because many bins and boxes read o
 Coordinates and weights are float64, as in the other two implementations.
 
 Under ``NUMBA_ENABLE_CUDASIM=1`` the same kernels run on NumPy arrays on the CPU (slowly:
-about 150 µs per thread), which is how the tests check them without a GPU.
+one Python thread per GPU thread), which is how the tests check them without a GPU.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def filter_transform(w: Any) -> Any:
     """U (4, 4, C_out, C_in) = G g G^T of every 3x3 filter g of w (C_out, C_in, 3, 3).
 
     As one GEMM: U[a, b] = sum_ij G[a, i] G[b, j] g[i, j], so kron(G, G) (16, 9) times every
-    filter flattened to 9 values (an einsum over 6 indices was 50x slower at 256 channels).
+    filter flattened to 9 values (one BLAS call, where a 6-index einsum loops in NumPy).
     """
     C_out, C_in = w.shape[:2]
     U = _m(GG, w) @ w.reshape(C_out * C_in, 9).T  # (16, C_out*C_in)
