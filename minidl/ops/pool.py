@@ -56,8 +56,8 @@ class MaxUnpool2d(Function):
         N, C, OH, OW = dout.shape
         # Gather each value's gradient from where it was sent: indices are offsets within a
         # plane, so add each plane's start and read the flattened gradient (one flat np.take
-        # beats take_along_axis's broadcast indexing). Values sent to one place all read its gradient,
-        # also those the forward overwrote: PyTorch's rule (then not an exact adjoint).
+        # beats take_along_axis's broadcast indexing). Values sent to one place all read its
+        # gradient, also those the forward overwrote: PyTorch's rule (not an exact adjoint).
         starts = (xp.arange(N * C) * (OH * OW)).reshape(N, C, 1, 1)
         return xp.take(dout.reshape(-1), indices + starts), None, None
 
