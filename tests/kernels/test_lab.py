@@ -232,3 +232,20 @@ def test_minidl_lab_check_a_file(tmp_path, capsys):
     assert main(["check", "max_unpool2d", "--impl", str(mine), "--no-bench"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "minidl lab check: 0/1 passed" in out
+
+
+@pytest.mark.parametrize("kernel", sorted(specs()))
+def test_every_spec_rejects_a_wrong_implementation(kernel):
+    """The reference with one output value changed: every spec must notice."""
+    reference = md.kernels.shipped(kernel, "reference")
+
+    def off_by_one(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        first = result[0] if isinstance(result, tuple) else result
+        if first.size:  # an empty output (no boxes) has nothing to change
+            first.reshape(-1)[first.size // 2] += 1
+        return result
+
+    report = md.kernels.check(kernel, off_by_one, bench=False, gradcheck=False, verbose=False)
+    assert not report.ok
+    assert all(err and "values differ" in err for _, err in report.cases if err), str(report)
