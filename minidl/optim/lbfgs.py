@@ -193,7 +193,8 @@ class LBFGS(Optimizer):
     def _flat_grad(self) -> Any:
         xp = backend.array_module(self._plist[0].data)
         parts = [
-            xp.zeros(p.numel(), p.dtype) if p.grad is None else p.grad.reshape(-1) for p in self._plist
+            xp.zeros(p.numel(), p.dtype) if p.grad is None else p.grad.reshape(-1)
+            for p in self._plist
         ]
         return xp.concatenate(parts)
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minidl import config
 from minidl.kernels.depthwise import cpu, reference
 from minidl.kernels.depthwise.spec import (
     DEPTHWISE_CASES,
@@ -27,10 +28,10 @@ PAIRS = [(name, case) for name, cases in KERNELS.items() for case in cases]
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
-def driver(request, monkeypatch):
-    """Run every test on both Numba drivers (the size threshold otherwise picks serial here)."""
-    threshold = 0 if request.param == "parallel" else 2**62
-    monkeypatch.setattr(cpu, "PARALLEL_MIN_WORK", threshold)
+def driver(request):
+    """Run every test on both compiled forms of each loop (small inputs pick serial)."""
+    with config.parallel(request.param):
+        yield
 
 
 @pytest.mark.parametrize("name, case", PAIRS, ids=[f"{n}-{c.name}" for n, c in PAIRS])

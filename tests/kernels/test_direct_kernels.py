@@ -8,16 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minidl import config
 from minidl.kernels.direct import cpu, reference
 from minidl.kernels.direct.spec import DIRECT_CASES, DIRECT_GRAD_CASES
 from minidl.kernels.spec import noncontiguous
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
-def driver(request, monkeypatch):
-    """Run every test on both Numba drivers (the size threshold otherwise picks serial here)."""
-    threshold = 0 if request.param == "parallel" else 2**62
-    monkeypatch.setattr(cpu, "PARALLEL_MIN_WORK", threshold)
+def driver(request):
+    """Run every test on both compiled forms of each loop (small inputs pick serial)."""
+    with config.parallel(request.param):
+        yield
 
 
 @pytest.mark.parametrize("case", DIRECT_CASES, ids=lambda c: c.name)

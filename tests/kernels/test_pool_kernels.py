@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl as md
+from minidl import config
 from minidl.kernels.pool import cpu, reference
 from minidl.kernels.pool.spec import MAX_POOL_BACKWARD_CASES, MAX_POOL_CASES, MAX_UNPOOL_CASES
 from minidl.kernels.spec import noncontiguous
@@ -19,10 +20,10 @@ IMPLS = {"cpu": cpu}
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
-def driver(request, monkeypatch):
-    """Run every test on both Numba drivers (the size threshold otherwise picks serial here)."""
-    threshold = 0 if request.param == "parallel" else 2**62
-    monkeypatch.setattr(cpu, "PARALLEL_MIN_WORK", threshold)
+def driver(request):
+    """Run every test on both compiled forms of each loop (small inputs pick serial)."""
+    with config.parallel(request.param):
+        yield
 
 
 @st.composite

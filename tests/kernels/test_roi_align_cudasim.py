@@ -1,10 +1,11 @@
 """RoIAlign gpu kernels == reference, on numba-cuda's CPU simulator: ``pytest -m cudasim``.
 
 Cases: the lab's edge cases (``minidl/kernels/roi_align/spec.py``) and random boxes. The
-simulator is switched on by the `gpu` fixture (and by tests/conftest.py for ``-m cudasim``) rather than at
-import, so that collecting this file in an ordinary run leaves numba-cuda alone; it must
-happen before ``numba.cuda`` is first imported, hence a pytest process of its own. Launches
-stay at a few hundred threads: a simulated thread costs about 150 µs.
+simulator is switched on by the `gpu` fixture (and by tests/conftest.py for ``-m cudasim``)
+rather than at import, so that collecting this file in an ordinary run leaves numba-cuda
+alone; it must happen before ``numba.cuda`` is first imported, hence a pytest process of its
+own. Launches stay at a few hundred threads: the simulator runs one Python thread per GPU
+thread.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minidl import config
 from minidl.kernels.im2col import reference as im2col_reference
 from minidl.kernels.spec import noncontiguous
 from minidl.kernels.winograd import cpu, reference
@@ -20,10 +21,10 @@ KERNELS = sorted(SPECS)
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
-def driver(request, monkeypatch):
-    """Run every test on both Numba drivers (the size threshold otherwise picks serial here)."""
-    threshold = 0 if request.param == "parallel" else 2**62
-    monkeypatch.setattr(cpu, "PARALLEL_MIN_WORK", threshold)
+def driver(request):
+    """Run every test on both compiled forms of each loop (small inputs pick serial)."""
+    with config.parallel(request.param):
+        yield
 
 
 def _cases():

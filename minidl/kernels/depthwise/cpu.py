@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...geometry import conv_output_size as output_size
-from .._numba import PARALLEL_MIN_WORK, njit, prange
+from .._numba import loop, njit, prange
 from ..im2col.cpu import _valid
 
 
@@ -136,39 +136,21 @@ def _input_grad_plane(dy, w, dx, plane, SH, SW, PH, PW, DH, DW):
                             row[j * SW + w_off] += weight * e[j]
 
 
-@njit(parallel=True, cache=True)
-def _forward_parallel(x, w, bias, y, SH, SW, PH, PW, DH, DW):
+@loop
+def _forward(x, w, bias, y, SH, SW, PH, PW, DH, DW):
     for plane in prange(y.shape[0] * y.shape[1]):
         _forward_plane(x, w, bias, y, plane, SH, SW, PH, PW, DH, DW)
 
 
-@njit(cache=True)
-def _forward_serial(x, w, bias, y, SH, SW, PH, PW, DH, DW):
-    for plane in range(y.shape[0] * y.shape[1]):
-        _forward_plane(x, w, bias, y, plane, SH, SW, PH, PW, DH, DW)
-
-
-@njit(parallel=True, cache=True)
-def _weight_grad_parallel(x, dy, dw, SH, SW, PH, PW, DH, DW):
+@loop
+def _weight_grad(x, dy, dw, SH, SW, PH, PW, DH, DW):
     for o in prange(dw.shape[0]):
         _weight_grad_channel(x, dy, dw, o, SH, SW, PH, PW, DH, DW)
 
 
-@njit(cache=True)
-def _weight_grad_serial(x, dy, dw, SH, SW, PH, PW, DH, DW):
-    for o in range(dw.shape[0]):
-        _weight_grad_channel(x, dy, dw, o, SH, SW, PH, PW, DH, DW)
-
-
-@njit(parallel=True, cache=True)
-def _input_grad_parallel(dy, w, dx, SH, SW, PH, PW, DH, DW):
+@loop
+def _input_grad(dy, w, dx, SH, SW, PH, PW, DH, DW):
     for plane in prange(dx.shape[0] * dx.shape[1]):
-        _input_grad_plane(dy, w, dx, plane, SH, SW, PH, PW, DH, DW)
-
-
-@njit(cache=True)
-def _input_grad_serial(dy, w, dx, SH, SW, PH, PW, DH, DW):
-    for plane in range(dx.shape[0] * dx.shape[1]):
         _input_grad_plane(dy, w, dx, plane, SH, SW, PH, PW, DH, DW)
 
 
@@ -182,8 +164,7 @@ def conv2d_depthwise(
     OH, OW = output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW)
     y = np.empty((N, C_out, OH, OW), dtype=x.dtype)
     bias = np.zeros(C_out, x.dtype) if bias is None else np.ascontiguousarray(bias)
-    run = _forward_parallel if y.size * KH * KW >= PARALLEL_MIN_WORK else _forward_serial
-    run(x, w, bias, y, SH, SW, PH, PW, DH, DW)
+    _forward(y.size * KH * KW, x, w, bias, y, SH, SW, PH, PW, DH, DW)
     return y
 
 
@@ -193,8 +174,7 @@ def conv2d_depthwise_weight_grad(
     """dw (C*M, 1, KH, KW) of `conv2d_depthwise`; see reference."""
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
     dw = np.empty((dy.shape[1], 1, KH, KW), dtype=x.dtype)
-    run = _weight_grad_parallel if dy.size * KH * KW >= PARALLEL_MIN_WORK else _weight_grad_serial
-    run(x, dy, dw, SH, SW, PH, PW, DH, DW)
+    _weight_grad(dy.size * KH * KW, x, dy, dw, SH, SW, PH, PW, DH, DW)
     return dw
 
 
@@ -213,6 +193,5 @@ def conv2d_depthwise_input_grad(
     dy, w = np.ascontiguousarray(dy), np.ascontiguousarray(w)
     dx = np.zeros(tuple(x_shape), dtype=dy.dtype)
     KH, KW = w.shape[2], w.shape[3]
-    run = _input_grad_parallel if dy.size * KH * KW >= PARALLEL_MIN_WORK else _input_grad_serial
-    run(dy, w, dx, SH, SW, PH, PW, DH, DW)
+    _input_grad(dy.size * KH * KW, dy, w, dx, SH, SW, PH, PW, DH, DW)
     return dx

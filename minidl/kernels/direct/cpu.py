@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._numba import PARALLEL_MIN_WORK, njit, prange
+from .._numba import loop, njit, prange
 
 
 @njit(cache=True)
@@ -75,27 +75,15 @@ def _direct_weight_grad_out(x_pad, dy, dw, db, o):
                 k[2, 0], k[2, 1], k[2, 2] = k[2, 0] + c0, k[2, 1] + c1, k[2, 2] + c2
 
 
-@njit(parallel=True, cache=True)
-def _direct_parallel(x_pad, w, bias, y):
+@loop
+def _direct(x_pad, w, bias, y):
     for plane in prange(y.shape[0] * y.shape[1]):
         _direct_plane(x_pad, w, bias, y, plane)
 
 
-@njit(cache=True)
-def _direct_serial(x_pad, w, bias, y):
-    for plane in range(y.shape[0] * y.shape[1]):
-        _direct_plane(x_pad, w, bias, y, plane)
-
-
-@njit(parallel=True, cache=True)
-def _direct_weight_grad_parallel(x_pad, dy, dw, db):
+@loop
+def _direct_weight_grad(x_pad, dy, dw, db):
     for o in prange(dy.shape[1]):
-        _direct_weight_grad_out(x_pad, dy, dw, db, o)
-
-
-@njit(cache=True)
-def _direct_weight_grad_serial(x_pad, dy, dw, db):
-    for o in range(dy.shape[1]):
         _direct_weight_grad_out(x_pad, dy, dw, db, o)
 
 
@@ -125,8 +113,7 @@ def conv2d_direct(
     N, _, HP, WP = x_pad.shape
     y = np.empty((N, C_out, HP - KH + 1, WP - KW + 1), dtype=x.dtype)
     bias = np.zeros(C_out, x.dtype) if bias is None else np.ascontiguousarray(bias)
-    run = _direct_parallel if y.size >= PARALLEL_MIN_WORK else _direct_serial
-    run(x_pad, np.ascontiguousarray(w), bias, y)
+    _direct(y.size, x_pad, np.ascontiguousarray(w), bias, y)
     return y
 
 
@@ -138,8 +125,5 @@ def conv2d_direct_weight_grad(
     x_pad = _padded(x, PH, PW)
     dw = np.empty((dy.shape[1], x.shape[1], KH, KW), dtype=x.dtype)
     db = np.empty(dy.shape[1], dtype=x.dtype)
-    run = (
-        _direct_weight_grad_parallel if dy.size >= PARALLEL_MIN_WORK else _direct_weight_grad_serial
-    )
-    run(x_pad, np.ascontiguousarray(dy), dw, db)
+    _direct_weight_grad(dy.size, x_pad, np.ascontiguousarray(dy), dw, db)
     return dw, db

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ...geometry import conv_output_size as output_size
-from .._numba import PARALLEL_MIN_WORK, njit, prange
+from .._numba import loop, njit, prange
 
 
 @njit(cache=True)
@@ -80,27 +80,15 @@ def _col2im_plane(cols, x, plane, SH, SW, PH, PW, DH, DW):
                         x_row[ow * SW + w_off] += row[ow]
 
 
-@njit(parallel=True, cache=True)
-def _im2col_parallel(x, cols, SH, SW, PH, PW, DH, DW):
+@loop
+def _im2col(x, cols, SH, SW, PH, PW, DH, DW):
     for block in prange(cols.shape[0] * cols.shape[1] * cols.shape[2] * cols.shape[3]):
         _im2col_block(x, cols, block, SH, SW, PH, PW, DH, DW)
 
 
-@njit(cache=True)
-def _im2col_serial(x, cols, SH, SW, PH, PW, DH, DW):
-    for block in range(cols.shape[0] * cols.shape[1] * cols.shape[2] * cols.shape[3]):
-        _im2col_block(x, cols, block, SH, SW, PH, PW, DH, DW)
-
-
-@njit(parallel=True, cache=True)
-def _col2im_parallel(cols, x, SH, SW, PH, PW, DH, DW):
+@loop
+def _col2im(cols, x, SH, SW, PH, PW, DH, DW):
     for plane in prange(x.shape[0] * x.shape[1]):
-        _col2im_plane(cols, x, plane, SH, SW, PH, PW, DH, DW)
-
-
-@njit(cache=True)
-def _col2im_serial(cols, x, SH, SW, PH, PW, DH, DW):
-    for plane in range(x.shape[0] * x.shape[1]):
         _col2im_plane(cols, x, plane, SH, SW, PH, PW, DH, DW)
 
 
@@ -122,8 +110,7 @@ def im2col(
     N, C, H, W = x.shape
     shape = (C, KH, KW, N, output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW))
     cols = np.empty(shape, dtype=x.dtype) if out is None else out
-    run = _im2col_parallel if cols.size >= PARALLEL_MIN_WORK else _im2col_serial
-    run(x, cols, SH, SW, PH, PW, DH, DW)
+    _im2col(cols.size, x, cols, SH, SW, PH, PW, DH, DW)
     return cols
 
 
@@ -142,6 +129,5 @@ def col2im(
     """The adjoint of `im2col`: ``cols`` (C, KH, KW, N, OH, OW) summed back into ``x_shape``."""
     cols = np.ascontiguousarray(cols)
     x = np.zeros(tuple(x_shape), dtype=cols.dtype)
-    run = _col2im_parallel if cols.size >= PARALLEL_MIN_WORK else _col2im_serial
-    run(cols, x, SH, SW, PH, PW, DH, DW)
+    _col2im(cols.size, cols, x, SH, SW, PH, PW, DH, DW)
     return x

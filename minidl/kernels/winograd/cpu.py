@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._numba import njit, prange
+from .._numba import loop, njit, prange
 from .reference import tiles
 
 # Below this many elements a transform runs its serial driver. Higher than the library's
@@ -171,51 +171,27 @@ def _input_adjoint_plane(dV, dx, plane, PH, PW):
     dx[n, c] = d[PH : PH + H, PW : PW + W]
 
 
-@njit(parallel=True, cache=True)
-def _input_parallel(x, V, PH, PW):
+@loop(min_work=PARALLEL_MIN_WORK)
+def _input(x, V, PH, PW):
     for plane in prange(x.shape[0] * x.shape[1]):
         _input_plane(x, V, plane, PH, PW)
 
 
-@njit(cache=True)
-def _input_serial(x, V, PH, PW):
-    for plane in range(x.shape[0] * x.shape[1]):
-        _input_plane(x, V, plane, PH, PW)
-
-
-@njit(parallel=True, cache=True)
-def _output_parallel(M, y, bias):
+@loop(min_work=PARALLEL_MIN_WORK)
+def _output(M, y, bias):
     for plane in prange(y.shape[0] * y.shape[1]):
         _output_plane(M, y, bias, plane)
 
 
-@njit(cache=True)
-def _output_serial(M, y, bias):
-    for plane in range(y.shape[0] * y.shape[1]):
-        _output_plane(M, y, bias, plane)
-
-
-@njit(parallel=True, cache=True)
-def _output_adjoint_parallel(dy, dM):
+@loop(min_work=PARALLEL_MIN_WORK)
+def _output_adjoint(dy, dM):
     for plane in prange(dy.shape[0] * dy.shape[1]):
         _output_adjoint_plane(dy, dM, plane)
 
 
-@njit(cache=True)
-def _output_adjoint_serial(dy, dM):
-    for plane in range(dy.shape[0] * dy.shape[1]):
-        _output_adjoint_plane(dy, dM, plane)
-
-
-@njit(parallel=True, cache=True)
-def _input_adjoint_parallel(dV, dx, PH, PW):
+@loop(min_work=PARALLEL_MIN_WORK)
+def _input_adjoint(dV, dx, PH, PW):
     for plane in prange(dx.shape[0] * dx.shape[1]):
-        _input_adjoint_plane(dV, dx, plane, PH, PW)
-
-
-@njit(cache=True)
-def _input_adjoint_serial(dV, dx, PH, PW):
-    for plane in range(dx.shape[0] * dx.shape[1]):
         _input_adjoint_plane(dV, dx, plane, PH, PW)
 
 
@@ -225,8 +201,7 @@ def winograd_input(x: Any, PH: int, PW: int, *, out: Any = None) -> np.ndarray:
     N, C, H, W = x.shape
     TH, TW = tiles(H + 2 * PH - 2, W + 2 * PW - 2)
     V = np.empty((4, 4, C, N, TH, TW), dtype=x.dtype) if out is None else out
-    run = _input_parallel if V.size >= PARALLEL_MIN_WORK else _input_serial
-    run(x, V, PH, PW)
+    _input(V.size, x, V, PH, PW)
     return V
 
 
@@ -236,8 +211,7 @@ def winograd_output(M: Any, OH: int, OW: int, bias: Any = None) -> np.ndarray:
     _, _, C_out, N, TH, TW = M.shape
     y = np.empty((N, C_out, OH, OW), dtype=M.dtype)
     bias = np.zeros(C_out, M.dtype) if bias is None else np.ascontiguousarray(bias)
-    run = _output_parallel if M.size >= PARALLEL_MIN_WORK else _output_serial
-    run(M, y, bias)
+    _output(M.size, M, y, bias)
     return y
 
 
@@ -247,8 +221,7 @@ def winograd_output_adjoint(dy: Any, *, out: Any = None) -> np.ndarray:
     N, C_out, OH, OW = dy.shape
     TH, TW = tiles(OH, OW)
     dM = np.empty((4, 4, C_out, N, TH, TW), dtype=dy.dtype) if out is None else out
-    run = _output_adjoint_parallel if dM.size >= PARALLEL_MIN_WORK else _output_adjoint_serial
-    run(dy, dM)
+    _output_adjoint(dM.size, dy, dM)
     return dM
 
 
@@ -258,6 +231,5 @@ def winograd_input_adjoint(
     """dx (x_shape): the tiles B dv B^T of dV added back where they were read; see reference."""
     dV = np.ascontiguousarray(dV)
     dx = np.empty(tuple(x_shape), dtype=dV.dtype)
-    run = _input_adjoint_parallel if dV.size >= PARALLEL_MIN_WORK else _input_adjoint_serial
-    run(dV, dx, PH, PW)
+    _input_adjoint(dV.size, dV, dx, PH, PW)
     return dx
