@@ -97,8 +97,7 @@ def check_image(op: str, x: Any, what: str = "input", *, unbatched: bool = False
     (C, H, W) one too."""
     if unbatched and len(x.shape) not in (3, 4):
         raise ValueError(
-            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) {what}, "
-            f"got shape {tuple(x.shape)}"
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) {what}, got shape {tuple(x.shape)}"
         )
     if not unbatched and len(x.shape) != 4:
         raise ValueError(f"{op}: expected a 4-D {what} (N, C, H, W), got shape {tuple(x.shape)}")
