@@ -29,7 +29,7 @@ from minidl import backend, kernels
 
 pytestmark = pytest.mark.gpu
 
-GPU_KERNELS = sorted(name for name, impls in kernels.KERNELS.items() if "gpu" in impls)
+GPU_KERNELS = sorted(name for name, k in kernels.KERNELS.items() if "gpu" in k.modules)
 
 
 @pytest.fixture(scope="module")
