@@ -94,7 +94,8 @@ def _check_3x3(shape: tuple) -> None:
 
 
 def _padded(x: np.ndarray, PH: int, PW: int) -> np.ndarray:
-    """x with PH, PW zeros around (cheap: few channels); np.pad took ~0.1 ms more."""
+    """x with PH, PW zeros around (cheap: few channels); slicing into np.zeros, which does
+    less than np.pad's general machinery."""
     N, C, H, W = x.shape
     if PH == PW == 0:
         return np.ascontiguousarray(x)

@@ -5,10 +5,9 @@ the OH x OW outputs of one (c, kh, kw, n): output row oh reads input row oh*SH +
 of plane (n, c), every SW-th pixel from column kw*DW - PW. So both kernels work a row at a
 time: a run of valid columns [lo, hi) and zeros (im2col) or nothing (col2im) around it.
 
-Two drivers per kernel run the same block function: a ``prange`` one, which splits blocks
-(im2col) or planes (col2im) over threads, and a serial one for small inputs, where starting
-the threads (~2 us with the tbb layer, 110-150 us with workqueue; kernels/_numba.py)
-costs more than it saves. col2im splits
+Each loop is one ``prange`` body (``_numba.loop``) compiled twice: parallel, splitting
+blocks (im2col) or planes (col2im) over threads, and serial for small inputs, where starting
+the threads costs more than it saves (``minidl/kernels/README.md``, "Threads"). col2im splits
 planes, not blocks, so that no two threads ever add into the same pixel (no atomics, and
 each pixel's sum comes out in the reference's order).
 """

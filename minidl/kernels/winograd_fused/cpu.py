@@ -1,8 +1,8 @@
 """Winograd F(2x2, 3x3) convolution in one Numba kernel: transform, 16 products, transform.
 
-`cpu.py` transforms the whole batch, hands V (4x an activation) to OpenBLAS for the 16
-GEMMs, and transforms M back. On layers with few channels and big images that is slow in
-two ways (README, "Why conv2d misses 1.5"): V and M do not fit in any cache, so each
+`../winograd/cpu.py` transforms the whole batch, hands V (4x an activation) to OpenBLAS for
+the 16 GEMMs, and transforms M back. On layers with few channels and big images that is slow
+in two ways (kernels README, "Why conv2d sits at 1.5"): V and M do not fit in any cache, so each
 transform is a pass through memory; and every hand-off between Numba's threads and
 OpenBLAS's costs a core's worth of spinning. Here one Numba task does everything for a few
 tile rows of one image, so its V and M (16 x channels x ~256 tiles) stay in the core's L2,
