@@ -20,7 +20,7 @@ of correlation of dy with the flipped, transposed filters (padding 2 - P), and
 `winograd_weight_grad` sums dU[k] = dM[k] @ V[k]^T over the blocks, each block into its own
 slot (no atomics), the slots added at the end.
 
-The 1-D row and column passes of the transforms are `cpu.py`'s (inlined); only the
+The 1-D row and column passes of the transforms are `../winograd/cpu.py`'s (inlined); only the
 blocking differs. Signatures and results equal ``reference.py``'s `winograd_conv` and
 `winograd_weight_grad`.
 """
