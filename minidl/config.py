@@ -8,6 +8,7 @@ Every other module asks here, so that what changes behaviour is in one place to 
     MINIDL_QUICK=1                     demos and lessons run their quick mode
     MINIDL_PARALLEL=auto|serial|parallel   which compiled form of each Numba loop runs
     XDG_CACHE_HOME                     where the lab keeps pristine kernel copies (~/.cache)
+    MINIDL_CLAIMS_LOG=PATH             lessons' measured claims are appended to PATH (JSON lines)
 
 Each is read when asked, not at import, so that a test or a notebook can change it.
 ``parallel`` is also a context manager: ``with md.config.parallel("serial"): ...``.
@@ -48,6 +49,11 @@ def user_threading_layer() -> str | None:
 def quick() -> bool:
     """Whether ``MINIDL_QUICK=1`` asks demos and lessons for their quick run."""
     return os.environ.get("MINIDL_QUICK") == "1"
+
+
+def claims_log() -> str | None:
+    """The file a lesson appends its claims to (``MINIDL_CLAIMS_LOG``), or None."""
+    return os.environ.get("MINIDL_CLAIMS_LOG") or None
 
 
 def cache_dir() -> Path:
