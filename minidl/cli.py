@@ -201,6 +201,12 @@ def lab(args: argparse.Namespace) -> int:
     return lab_main(args.rest)
 
 
+def lessons(args: argparse.Namespace) -> int:
+    from .lessons.run import main as lessons_main
+
+    return lessons_main(args.rest)
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.name is None:
         usage = "usage: minidl bench NAME [its options; minidl bench NAME --help lists them]"
@@ -267,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
         "differentiable, how fast (minidl lab --help)",
     )
     p.set_defaults(run=lab)
+    p = sub.add_parser(
+        "lessons",
+        add_help=False,
+        help="run the lesson notebooks (quick, or --full), time them and check their claims",
+    )
+    p.set_defaults(run=lessons)
     p = sub.add_parser(
         "bench",
         add_help=False,

@@ -1,59 +1,54 @@
-"""Every lesson notebook runs top to bottom in quick mode, and none is committed with outputs.
+"""Every lesson notebook runs top to bottom in quick mode with no claim FAILed, and none is
+committed with outputs.
 
-Each notebook runs in a fresh kernel of *this* interpreter (so the minidl under test is the
-one it imports), in a temporary working directory, with ``MINIDL_QUICK=1`` (same code, less
-data and fewer steps) and a time limit per cell. A failing cell fails the test with the
-cell's source and traceback.
+Each notebook runs through ``minidl lessons``' runner (minidl/lessons/run.py): a fresh kernel of
+*this* interpreter (so the minidl under test is the one it imports), a scratch working
+directory, ``MINIDL_QUICK=1`` (same code, less data and fewer steps), a time limit per cell.
+A failing cell fails the test with the cell's source and traceback; a claim that FAILs fails it
+with the claim. ``pytest -m full tests/test_lessons.py`` runs the same in full mode (long; the
+note of each session that changes a lesson gives the times).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from pathlib import Path
 
-import nbclient
 import nbformat
 import pytest
 from figure_checks import add_figure_checks, reported_problems
 
+from minidl.lessons.run import execute
+
 LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons").glob("*.ipynb"))
 CELL_TIMEOUT_S = 300
-KERNEL = "minidl-tests"
 
 
-@pytest.fixture(scope="module")
-def kernel_of_this_interpreter(tmp_path_factory):
-    """A kernelspec that starts ``sys.executable`` (not whichever "python3" Jupyter finds)."""
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "minidl tests", "language": "python"})
-    )
-    return root
+def run_and_check(path: Path, tmp_path: Path, full: bool) -> None:
+    run, notebook = execute(
+        path, full=full, workdir=tmp_path, cell_timeout_s=CELL_TIMEOUT_S if not full else 1800,
+        prepare=add_figure_checks,  # minidl.viz.geometry: figures that hide or cut off data
+    )  # fmt: skip
+    print(f"{path.name}: {run.seconds:.1f} s, {len(run.claims)} claims")
+    assert not run.error, f"{path.name}:\n{run.error}"
+    failed = [f"{c.statement} (measured: {c.measured})" for c in run.claims if c.status == "FAIL"]
+    assert not failed, f"{path.name}: claims that FAILed:\n" + "\n".join(failed)
+    if not full:
+        pretend = [c.statement for c in run.claims if c.status not in ("PASS", "NEEDS FULL MODE")]
+        assert not pretend, f"{path.name}: unknown claim statuses {pretend}"
+    problems = reported_problems(notebook)
+    assert not problems, f"{path.name}: figures that hide or cut off data:\n" + "\n".join(problems)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_quick_mode(path, kernel_of_this_interpreter, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_PATH", str(kernel_of_this_interpreter))
-    monkeypatch.setenv("MINIDL_QUICK", "1")
-    monkeypatch.setenv("MPLBACKEND", "agg")
-    notebook = add_figure_checks(nbformat.read(path, as_version=4))  # minidl.viz.geometry
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT_S,
-        kernel_name=KERNEL,
-        resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
-    )
-    start = time.perf_counter()
-    client.execute()
-    print(f"{path.name}: {time.perf_counter() - start:.1f} s")
-    problems = reported_problems(notebook)
-    assert not problems, f"{path.name}: figures that hide or cut off data:\n" + "\n".join(problems)
+def test_lesson_runs_in_quick_mode(path, tmp_path):
+    run_and_check(path, tmp_path, full=False)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_full_mode_and_its_claims_hold(path, tmp_path):
+    run_and_check(path, tmp_path, full=True)
 
 
 def test_lessons_are_committed_without_outputs():
