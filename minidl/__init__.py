@@ -33,6 +33,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F403  (PyTorch's torch.X functions: md.sum, md.cat, md.where, ...)
 from .random import manual_seed
@@ -55,6 +56,7 @@ __version__ = "0.1.0"
 _LAZY = (
     "data",
     "lab",
+    "lessons",
     "linalg",
     "metrics",
     "models",

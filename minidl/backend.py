@@ -90,6 +90,29 @@ def to_device(x: Any, device: str) -> Any:
     return xp_for("cuda").asarray(x)
 
 
+# DLDeviceType codes of the DLPack header (dlpack.h)
+DLPACK_CPU, DLPACK_CUDA, DLPACK_CUDA_HOST = 1, 2, 3
+
+
+def is_foreign_array(x: Any) -> bool:
+    """Another library's array that DLPack can hand over (a PyTorch tensor, a JAX array)."""
+    foreign = not isinstance(x, np.ndarray) and not is_cupy_array(x)
+    return foreign and hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__")
+
+
+def from_dlpack(x: Any) -> Any:
+    """The NumPy or CuPy array on the memory of ``x`` (anything with ``__dlpack__``)."""
+    device_type, _ = x.__dlpack_device__()
+    if int(device_type) in (DLPACK_CPU, DLPACK_CUDA_HOST):
+        return np.from_dlpack(x)
+    if int(device_type) == DLPACK_CUDA:
+        return xp_for("cuda").from_dlpack(x)
+    raise ValueError(
+        f"from_dlpack: unsupported DLPack device type {int(device_type)} (minidl has CPU = "
+        f"{DLPACK_CPU} and CUDA = {DLPACK_CUDA})"
+    )
+
+
 def to_numpy(x: Any) -> np.ndarray:
     return x.get() if is_cupy_array(x) else np.asarray(x)
 

@@ -238,7 +238,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
-    """Like `tensor`, without a copy where the data already fits."""
+    """Like `tensor`, without a copy where the data already fits: a tensor, a NumPy/CuPy array,
+    or another library's tensor (PyTorch, JAX: by DLPack) of that dtype on that device shares
+    its memory. Reference: ``torch.as_tensor``."""
+    if isinstance(data, np.ndarray) or backend.is_cupy_array(data):
+        data = Tensor(data)
+    elif backend.is_foreign_array(data):
+        data = Tensor(backend.from_dlpack(data))
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data if data.device == device else data.to(device)
     return tensor(data, dtype=dtype, device=device)

@@ -91,6 +91,16 @@ class Tensor:
             extras.append("requires_grad=True")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """The DLPack capsule of the values (no copy), for ``torch.from_dlpack(t)``,
+        ``jax.dlpack.from_dlpack``, ``cupy.from_dlpack`` or ``np.from_dlpack``; the arguments
+        (``stream``, ``max_version``, ...) go to the array underneath. See `minidl.dlpack`."""
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """(DLPack device type, device id): (1, 0) on the CPU, (2, id) on a CUDA GPU."""
+        return self.data.__dlpack_device__()
+
     # ---- leaving the graph, changing device or dtype ------------------------------------
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (copied from the GPU if needed)."""
@@ -499,6 +509,8 @@ def tensor(
     """
     if isinstance(data, Tensor):
         data = data.data
+    elif backend.is_foreign_array(data):  # a PyTorch tensor, a JAX array: read by DLPack
+        data = backend.from_dlpack(data)
     dtype = _infer_dtype(data, dtype)
     xp = backend.xp_for(device)
     if backend.is_cupy_array(data) and device == "cpu":
