@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from . import backend
+from . import backend, hooks
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -71,6 +71,12 @@ class Context:
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = arrays
+
+    def output_hooks(self, index: int) -> hooks.HookTable:
+        """The gradient hooks of output ``index`` (`Tensor.register_hook` on a non-leaf)."""
+        _check_alive(self)
+        table = self.__dict__.setdefault("hooks", {})
+        return table.setdefault(index, hooks.HookTable())
 
     def __repr__(self) -> str:
         return f"<{self.fn.__name__}Backward>"
@@ -158,6 +164,13 @@ class _Owner:
     def __init__(self) -> None:
         self.handed_out: set[int] = set()
         self.in_flight: set[int] = set()  # waiting in `pending` for their node's backward
+        self.hooked_leaves: dict[int, tuple[Any, Any]] = {}  # leaves with hooks: (t, sum)
+
+    def release_hooked_leaves(self) -> None:
+        """Run the hooks of leaves that have them on their summed gradient; store it."""
+        for t, g in self.hooked_leaves.values():
+            _store(t, _hooked(t._hooks, g, t.shape), self)
+        self.hooked_leaves.clear()
 
     def claim(self, g: Any) -> Any:
         if g.base is not None or id(g) in self.handed_out or id(g) in self.in_flight:
@@ -173,7 +186,32 @@ class _Owner:
         return g
 
 
+def _hooked(table: hooks.HookTable, g: Any, shape: tuple[int, ...]) -> Any:
+    """``g`` after the gradient hooks in ``table``: each may return a replacement."""
+    Tensor: Any = tensor_type
+    for hook in list(table.values()):
+        out = hook(Tensor(g))
+        if out is None:
+            continue
+        new = out.data if isinstance(out, Tensor) else backend.array_module(g).asarray(out)
+        if new.shape != shape:
+            raise RuntimeError(
+                f"register_hook: the hook {getattr(hook, '__name__', hook)!r} returned a "
+                f"gradient of shape {new.shape} for a tensor of shape {shape}"
+            )
+        g = new.astype(g.dtype, copy=False)
+    return g
+
+
 def _accumulate_into(t: Tensor, g: Any, owner: _Owner) -> None:
+    if t._hooks:  # its hooks see the leaf's whole gradient: sum first, hook at the end
+        held = owner.hooked_leaves.get(id(t))
+        owner.hooked_leaves[id(t)] = (t, g if held is None else held[1] + g)
+        return
+    _store(t, g, owner)
+
+
+def _store(t: Tensor, g: Any, owner: _Owner) -> None:
     if t.grad is None:
         t.grad = owner.claim(g)
     else:
@@ -198,6 +236,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
     owner.handed_out.add(id(grad))  # the caller's array: never alias it
     if root._ctx is None:
         _accumulate_into(root, grad, owner)
+        owner.release_hooked_leaves()
         return
     _check_alive(root._ctx)
     pending: dict[Context, list[Any]] = {root._ctx: [None] * len(root._ctx.outputs)}
@@ -208,6 +247,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             _run_node(node, grads, pending, owner, xp)
         if not retain_graph:
             _free(node)
+    owner.release_hooked_leaves()
 
 
 def _free(node: Context) -> None:
@@ -218,6 +258,9 @@ def _free(node: Context) -> None:
 
 
 def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any) -> None:
+    for i, table in node.__dict__.get("hooks", {}).items():
+        if grads[i] is not None and table:
+            grads[i] = _hooked(table, grads[i], node.outputs[i][0])
     for i, t in node.retained.items():
         if grads[i] is not None:
             _accumulate_into(t, grads[i], owner)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, backend, random
+from . import autograd, backend, hooks, random
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
 
@@ -27,7 +27,7 @@ class Tensor:
         requires_grad: whether operations on this tensor are recorded.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
     __array_ufunc__ = None  # `np.float32(2) * t` must call Tensor.__rmul__, not NumPy
     __hash__ = object.__hash__  # == is elementwise; identity keeps tensors usable in sets
 
@@ -39,6 +39,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self._ctx: autograd.Context | None = None
         self._out_index = 0
+        self._hooks: hooks.HookTable | None = None  # gradient hooks of a leaf
 
     # ---- what it is ----------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -129,6 +130,27 @@ class Tensor:
         if self._ctx is not None:
             self._ctx.retained[self._out_index] = self
         return self
+
+    def register_hook(self, hook: Any) -> hooks.RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient w.r.t. this tensor is computed, as in
+        PyTorch. ``grad`` is a Tensor; a hook that returns a tensor replaces the gradient (for
+        a leaf, before it is added to ``.grad``; for an intermediate tensor, before it flows on
+        to the ops that made it). Returns a handle whose ``remove()`` takes the hook out.
+
+        >>> h = w.register_hook(lambda g: g.clamp(-1, 1))   # clip this gradient
+        >>> h.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if self._ctx is None:
+            if self._hooks is None:
+                self._hooks = hooks.HookTable()
+            table = self._hooks
+        else:
+            table = self._ctx.output_hooks(self._out_index)
+        return hooks.add(table, hook, what="register_hook")
 
     def to(self, *args: Any, dtype: Any = None, device: str | None = None, **kwargs: Any) -> Tensor:
         """``t.to("cuda")``, ``t.to(md.float64)``, ``t.to("cuda", md.float64)``,

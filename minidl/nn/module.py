@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..autograd import is_grad_enabled
+from ..hooks import HookTable, RemovableHandle, add
 from ..tensor import Tensor
+from . import module_hooks
 
 
 class Parameter(Tensor):
@@ -75,7 +78,73 @@ class Module:
         raise TypeError(f"{type(self).__name__} defines no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooked = self.__dict__.get("_hooks")
+        if not hooked:
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(hooked, args, kwargs)
+
+    # ---- hooks (see module_hooks.py) -----------------------------------------------------
+    def _hook_table(self, kind: str) -> HookTable:
+        tables = self.__dict__.setdefault("_hooks", {})
+        return tables.setdefault(kind, HookTable())
+
+    def register_forward_pre_hook(
+        self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; it may return new args (a tuple, or
+        one value). With ``with_kwargs``: ``hook(module, args, kwargs)``, which may return
+        ``(args, kwargs)``."""
+        if not callable(hook):
+            raise TypeError(f"register_forward_pre_hook: expected a callable, got {hook!r}")
+
+        def pre(module: Module, args: tuple, kwargs: dict) -> tuple | None:
+            if with_kwargs:
+                return hook(module, args, kwargs)
+            out = hook(module, args)
+            return None if out is None else (out if isinstance(out, tuple) else (out,), kwargs)
+
+        return add(self._hook_table("pre"), pre, prepend, "register_forward_pre_hook")
+
+    def register_forward_hook(
+        self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; it may return a new output.
+        With ``with_kwargs``: ``hook(module, args, kwargs, output)``.
+
+        >>> stds = []
+        >>> h = net.conv1.register_forward_hook(lambda m, args, y: stds.append(y.data.std()))
+        """
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook: expected a callable, got {hook!r}")
+
+        def post(module: Module, args: tuple, kwargs: dict, output: Any) -> Any:
+            return hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+
+        return add(self._hook_table("forward"), post, prepend, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients w.r.t. the
+        module's tensor inputs are computed (tuples of Tensors, None where an input needs no
+        gradient); it may return a new ``grad_input``."""
+        return add(self._hook_table("backward"), hook, prepend, "register_full_backward_hook")
+
+    def _call_with_hooks(self, tables: dict, args: tuple, kwargs: dict) -> Any:
+        for pre in list(tables.get("pre", {}).values()):
+            out = pre(self, args, kwargs)
+            if out is not None:
+                args, kwargs = out
+        backward = list(tables.get("backward", {}).values())
+        call = None
+        if backward and is_grad_enabled():
+            args, call = module_hooks.wrap_inputs(self, backward, args)
+        output = self.forward(*args, **kwargs)
+        for post in list(tables.get("forward", {}).values()):
+            out = post(self, args, kwargs, output)
+            if out is not None:
+                output = out
+        if call is not None:
+            output = module_hooks.wrap_outputs(call, output)
+        return output
 
     # ---- walking the tree ----------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
