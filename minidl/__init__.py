@@ -6,7 +6,7 @@ import minidl as md, minidl.nn as nn, minidl.nn.functional as F
 import numpy as _np
 
 from . import backend, config, cuda, geometry, kernels, ops
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .autograd import Function, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .creation import (
     arange,
     as_tensor,

@@ -9,6 +9,9 @@ gradient is needed, records the node (the ``ctx``) on the outputs.
 stack, so a graph 10,000 ops deep is fine), hands each node the sum of the gradients of its
 outputs, sums broadcast gradients back to each input's shape, and frees every node it has
 used, so a second backward through the same graph fails loudly instead of silently.
+
+Tools a learner debugs with hook in here: `detect_anomaly` (anomaly.py), gradient hooks
+(`Tensor.register_hook`, hooks.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from . import backend, hooks
+from . import anomaly, backend, hooks
+from .anomaly import (  # md.autograd.detect_anomaly, as torch.autograd.detect_anomaly
+    AnomalyError,
+    detect_anomaly,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+
+__all__ = ["AnomalyError", "Context", "Function", "backward", "detect_anomaly", "enable_grad"]
+__all__ += ["is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly"]
+__all__ += ["sum_to_shape"]
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -100,6 +113,9 @@ class Function:
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays, **kwargs)
         outs = out if isinstance(out, tuple) else (out,)
+        if anomaly.enabled:
+            ctx.created_at = anomaly.creation_site()
+            anomaly.check_forward(cls.__name__, arrays, outs, ctx.created_at)
         tensors = tuple(Tensor(o, requires_grad=record and _is_float(o)) for o in outs)
         if record:
             ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
@@ -270,6 +286,8 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
     in_grads = node.fn.backward(node, *grads)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
+    if anomaly.enabled:
+        anomaly.check_backward(node, grads, in_grads)
     if len(in_grads) != len(node.inputs):
         raise RuntimeError(
             f"{node.fn.__name__}.backward returned {len(in_grads)} gradients for "
