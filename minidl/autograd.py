@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from . import anomaly, backend, hooks
+from . import anomaly, backend, hooks, profiler
 from .anomaly import (  # md.autograd.detect_anomaly, as torch.autograd.detect_anomaly
     AnomalyError,
     detect_anomaly,
@@ -111,7 +111,15 @@ class Function:
         record = _grad_enabled and any(needs)
         ctx = Context(cls, needs)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = cls.forward(ctx, *arrays, **kwargs)
+        prof = profiler.current
+        if prof is None:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        else:
+            event = prof.begin(cls.__name__, "forward", profiler.shapes_of(arrays))
+            try:
+                out = cls.forward(ctx, *arrays, **kwargs)
+            finally:
+                prof.end(event)
         outs = out if isinstance(out, tuple) else (out,)
         if anomaly.enabled:
             ctx.created_at = anomaly.creation_site()
@@ -236,6 +244,17 @@ def _store(t: Tensor, g: Any, owner: _Owner) -> None:
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
     """Fill ``.grad`` of every leaf that ``root`` depends on (see `Tensor.backward`)."""
+    prof = profiler.current
+    if prof is not None:
+        event = prof.begin("backward()", "engine", profiler.shapes_of([root.data]))
+        try:
+            return _backward(root, grad, retain_graph)
+        finally:
+            prof.end(event)
+    return _backward(root, grad, retain_graph)
+
+
+def _backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
     xp = backend.array_module(root.data)
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
@@ -283,7 +302,15 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
     for i, (shape, dtype) in enumerate(node.outputs):
         if grads[i] is None and dtype.kind in "fc":
             grads[i] = xp.zeros(shape, dtype)
-    in_grads = node.fn.backward(node, *grads)
+    prof = profiler.current
+    if prof is None:
+        in_grads = node.fn.backward(node, *grads)
+    else:
+        event = prof.begin(node.fn.__name__, "backward", profiler.shapes_of(grads))
+        try:
+            in_grads = node.fn.backward(node, *grads)
+        finally:
+            prof.end(event)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
     if anomaly.enabled:

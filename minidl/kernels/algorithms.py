@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import profiler
+
 DIRECT_MAX_CHANNELS = 2  # "direct" for inputs with at most this many channels
 FUSED_MAX_CHANNELS = 64  # "winograd_fused" while C_in + C_out is at most this ...
 FUSED_MIN_BYTES = 8 << 20  # ... and V and M together (16 (C_in + C_out) tiles) exceed this
@@ -143,8 +145,11 @@ def choose(op: str, layer: Layer, forced: str | None = None) -> Algorithm:
                 f"stride {layer.stride}, padding {layer.padding}, dilation {layer.dilation}, "
                 f"groups {layer.groups}, on {'gpu' if layer.gpu else 'cpu'})"
             )
-        return algorithm
-    return next(a for a in OPS[op] if a.can(layer) and a.best(layer))
+    else:
+        algorithm = next(a for a in OPS[op] if a.can(layer) and a.best(layer))
+    if profiler.current is not None:  # the op's Function runs next: its range gets the note
+        profiler.current.note(f"algorithm={algorithm.name}", upcoming=True)
+    return algorithm
 
 
 class Table:

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import backend, config
+from .. import backend, config, profiler
 from . import algorithms
 
 IMPLS = config.IMPLS
@@ -138,8 +138,13 @@ def get(name: str, like: Any) -> Impl:
     """The implementation of kernel ``name`` to run on arrays like ``like``."""
     for frame in reversed(_overrides):
         if name in frame:
+            if profiler.current is not None:
+                profiler.current.note(f"{name}:yours")
             return frame[name]
-    return shipped(name, default_impl(name, like))
+    impl = default_impl(name, like)
+    if profiler.current is not None:
+        profiler.current.note(f"{name}:{impl}")
+    return shipped(name, impl)
 
 
 def forced_algorithm(op: str) -> str | None:

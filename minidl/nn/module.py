@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, profiler
 from ..autograd import is_grad_enabled
 from ..hooks import HookTable, RemovableHandle, add
 from ..tensor import Tensor
@@ -79,9 +79,22 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         hooked = self.__dict__.get("_hooks")
-        if not hooked:
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(hooked, args, kwargs)
+        prof = profiler.current
+        if prof is None:
+            return (
+                self._call_with_hooks(hooked, args, kwargs)
+                if hooked
+                else self.forward(*args, **kwargs)
+            )
+        event = prof.begin(type(self).__name__, "module", profiler.shapes_of(args))
+        try:
+            return (
+                self._call_with_hooks(hooked, args, kwargs)
+                if hooked
+                else self.forward(*args, **kwargs)
+            )
+        finally:
+            prof.end(event)
 
     # ---- hooks (see module_hooks.py) -----------------------------------------------------
     def _hook_table(self, kind: str) -> HookTable:

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from .. import backend
+from .. import backend, profiler
 from ..tensor import Tensor
+
+
+def _profiled(step: Any, name: str) -> Any:
+    @functools.wraps(step)
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        prof = profiler.current
+        if prof is None:
+            return step(self, *args, **kwargs)
+        event = prof.begin(f"{name}.step", "optimizer")
+        try:
+            return step(self, *args, **kwargs)
+        finally:
+            prof.end(event)
+
+    return timed
 
 
 class Optimizer:
     """Holds ``param_groups`` (dicts with "params" and hyper-parameters such as "lr") and a
     per-parameter ``state``. Subclasses implement ``step()``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # each subclass's step() is timed as one range when a profiler block is open
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _profiled(cls.step, cls.__name__)
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         params = list(params)
