@@ -116,6 +116,7 @@ class Function:
             out = cls.forward(ctx, *arrays, **kwargs)
         else:
             event = prof.begin(cls.__name__, "forward", profiler.shapes_of(arrays))
+            ctx.forward_event = event  # for the graph view (viz/graph.py): time per node
             try:
                 out = cls.forward(ctx, *arrays, **kwargs)
             finally:
@@ -307,6 +308,7 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
         in_grads = node.fn.backward(node, *grads)
     else:
         event = prof.begin(node.fn.__name__, "backward", profiler.shapes_of(grads))
+        node.backward_event = event
         try:
             in_grads = node.fn.backward(node, *grads)
         finally:

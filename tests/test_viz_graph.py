@@ -73,3 +73,18 @@ def test_to_graphviz_builds_the_same_graph():
     *_, y = _example()
     source = to_graphviz(y).source
     assert source.count("->") == 10 and "Tanh" in source
+
+
+def test_after_a_profiled_run_each_op_shows_its_times():
+    from minidl.viz.graph import autograd_graph
+
+    x = md.tensor(np.ones((2, 3)), requires_grad=True)
+    with md.profiler.profile():
+        y = (x * 2).sum()
+        y.backward(retain_graph=True)
+    nodes, _ = autograd_graph(y)
+    ops = [n.label for n in nodes.values() if n.kind == "op"]
+    assert ops and all("fwd" in label and "ms" in label for label in ops)
+    assert all("bwd" in label for label in ops)
+    leaf = next(n.label for n in nodes.values() if n.kind == "leaf")
+    assert "(2, 3) float64" in leaf and "grad" in leaf
