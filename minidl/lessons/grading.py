@@ -142,3 +142,25 @@ def grade(exercise: str, fn: Any, cases: Sequence[Case]) -> Result:
             return Result(exercise, False, len(cases), failure, passed)
         passed.append(case.name)
     return Result(exercise, True, len(cases), "", passed)
+
+
+def lab(exercise: str, kernel: str, fn: Any, gradcheck: bool = True) -> Result:
+    """The kernel lab's verdict on ``fn`` as a kernel ``kernel`` (``md.kernels.check`` without
+    the timing): its cases against the reference, then the gradchecks of the ops that use it."""
+    from ..lab import check
+
+    report = check(kernel, fn, gradcheck=gradcheck, bench=False, verbose=False)
+    total = len(report.cases) + (1 if gradcheck else 0)
+    passed = []
+    for number, (name, error) in enumerate(report.cases, 1):
+        if error is not None:
+            text = f"case {number} of {total}: {name}\n{error}"
+            hint = "\nhint: compare with the reference: md.kernels.shipped(" + repr(kernel)
+            hint += ', "reference")'
+            return Result(exercise, False, total, (text + hint).replace("\n", "\n      "), passed)
+        passed.append(name)
+    if gradcheck and report.gradcheck not in (None, "skipped"):
+        text = f"case {total} of {total}: gradcheck of {report.ops} with it plugged in\n"
+        text += str(report.gradcheck)
+        return Result(exercise, False, total, text.replace("\n", "\n      "), passed)
+    return Result(exercise, True, total, "", passed)
