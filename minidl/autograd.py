@@ -28,6 +28,7 @@ from .anomaly import (  # md.autograd.detect_anomaly, as torch.autograd.detect_a
 )
 
 __all__ = ["AnomalyError", "Context", "Function", "backward", "detect_anomaly", "enable_grad"]
+__all__ += ["grad"]
 __all__ += ["is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_detect_anomaly"]
 __all__ += ["sum_to_shape"]
 
@@ -157,9 +158,9 @@ def _check_alive(node: Context) -> None:
         )
 
 
-def _topological_order(root: Context) -> list[Context]:
-    """Every node that leads to ``root``, each after all nodes that consume its outputs."""
-    order, visited, stack = [], set(), [(root, False)]
+def _topological_order(*roots: Context) -> list[Context]:
+    """Every node that leads to ``roots``, each after all nodes that consume its outputs."""
+    order, visited, stack = [], set(), [(root, False) for root in roots]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -190,6 +191,14 @@ class _Owner:
         self.handed_out: set[int] = set()
         self.in_flight: set[int] = set()  # waiting in `pending` for their node's backward
         self.hooked_leaves: dict[int, tuple[Any, Any]] = {}  # leaves with hooks: (t, sum)
+        # `grad` collects the gradients of chosen tensors instead of filling any .grad:
+        self.captured: list[Any] | None = None
+        self.capture_leaves: dict[int, int] = {}  # id(leaf) -> position in `captured`
+        self.capture_nodes: dict[tuple[int, int], int] = {}  # (id(ctx), output) -> position
+
+    def capture(self, position: int, g: Any) -> None:
+        held = self.captured[position]
+        self.captured[position] = g.copy() if held is None else held + g
 
     def release_hooked_leaves(self) -> None:
         """Run the hooks of leaves that have them on their summed gradient; store it."""
@@ -229,6 +238,11 @@ def _hooked(table: hooks.HookTable, g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _accumulate_into(t: Tensor, g: Any, owner: _Owner) -> None:
+    if owner.captured is not None:  # autograd.grad: no .grad is touched
+        position = owner.capture_leaves.get(id(t))
+        if position is not None:
+            owner.capture(position, g)
+        return
     if t._hooks:  # its hooks see the leaf's whole gradient: sum first, hook at the end
         held = owner.hooked_leaves.get(id(t))
         owner.hooked_leaves[id(t)] = (t, g if held is None else held[1] + g)
@@ -270,20 +284,117 @@ def _backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
         raise ValueError(f"backward: gradient of shape {grad.shape} for output {root.shape}")
     owner = _Owner()
     owner.handed_out.add(id(grad))  # the caller's array: never alias it
-    if root._ctx is None:
-        _accumulate_into(root, grad, owner)
-        owner.release_hooked_leaves()
-        return
-    _check_alive(root._ctx)
-    pending: dict[Context, list[Any]] = {root._ctx: [None] * len(root._ctx.outputs)}
-    pending[root._ctx][root._out_index] = grad
-    for node in _topological_order(root._ctx):
+    _sweep([(root, grad)], retain_graph, owner, xp)
+
+
+def _sweep(starts: list[tuple[Tensor, Any]], retain_graph: bool, owner: _Owner, xp: Any) -> None:
+    """Send each (tensor, gradient) of ``starts`` back through the graph behind them."""
+    pending: dict[Context, list[Any]] = {}
+    for t, g in starts:
+        if t._ctx is None:
+            _accumulate_into(t, g, owner)
+            continue
+        _check_alive(t._ctx)
+        slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
+        held = slots[t._out_index]
+        slots[t._out_index] = g if held is None else held + g
+    for node in _topological_order(*pending):
         grads = pending.pop(node, None)
         if grads is not None:
             _run_node(node, grads, pending, owner, xp)
         if not retain_graph:
             _free(node)
     owner.release_hooked_leaves()
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned instead of stored in ``.grad``
+    (no ``.grad`` changes). Reference: ``torch.autograd.grad``.
+
+    ``outputs`` and ``inputs`` are tensors or sequences of them; ``grad_outputs`` one gradient
+    per output (needed for non-scalar outputs). An input that the outputs do not depend on
+    raises, unless ``allow_unused=True`` (then its gradient is None, or zeros with
+    ``materialize_grads=True``). The graph is freed unless ``retain_graph=True``.
+
+    >>> x = md.tensor([1.0, 2.0], requires_grad=True)
+    >>> (dx,) = md.autograd.grad((x ** 3).sum(), x)      # 3 x^2: [3., 12.]
+
+    ``create_graph=True`` (gradients of gradients) is not supported yet: every backward in
+    minidl computes on arrays, so its result cannot be differentiated again.
+    """
+    Tensor: Any = tensor_type
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad: create_graph=True (gradients of gradients) is not supported yet: "
+            "minidl's backward functions compute on arrays, so their results have no graph"
+        )
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")
+    del only_inputs  # PyTorch's deprecated flag: the answer is always for `inputs` only
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not outputs or not inputs:
+        raise ValueError("autograd.grad: expected at least one output and one input")
+    for name, group in (("outputs", outputs), ("inputs", inputs)):
+        for t in group:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"autograd.grad: {name} must be Tensors, got {type(t).__name__}")
+            if not t.requires_grad:
+                raise RuntimeError(
+                    f"autograd.grad: one of the {name} does not require grad and has no graph"
+                )
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"autograd.grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    xp = backend.array_module(outputs[0].data)
+    owner = _Owner()
+    owner.captured = [None] * len(inputs)
+    for position, t in enumerate(inputs):
+        if t._ctx is None:
+            owner.capture_leaves[id(t)] = position
+        else:
+            owner.capture_nodes[(id(t._ctx), t._out_index)] = position
+    starts = []
+    for out, g in zip(outputs, grad_outputs):
+        if g is None:
+            if out.data.size != 1:
+                raise ValueError(
+                    f"autograd.grad: grad_outputs must be given for a non-scalar output of "
+                    f"shape {out.shape}"
+                )
+            g = xp.ones_like(out.data)
+        g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=out.dtype)
+        if g.shape != out.shape:
+            raise ValueError(f"autograd.grad: gradient of shape {g.shape} for output {out.shape}")
+        owner.handed_out.add(id(g))
+        starts.append((out, g))
+    _sweep(starts, bool(retain_graph), owner, xp)
+    result = []
+    for t, g in zip(inputs, owner.captured):
+        if g is None:
+            if not allow_unused and not materialize_grads:
+                raise RuntimeError(
+                    "autograd.grad: one of the inputs was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(Tensor(xp.zeros_like(t.data)) if materialize_grads else None)
+        else:
+            result.append(Tensor(g))
+    return tuple(result)
 
 
 def _free(node: Context) -> None:
@@ -297,7 +408,12 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
     for i, table in node.__dict__.get("hooks", {}).items():
         if grads[i] is not None and table:
             grads[i] = _hooked(table, grads[i], node.outputs[i][0])
-    for i, t in node.retained.items():
+    if owner.capture_nodes:  # autograd.grad of an intermediate tensor: its whole gradient
+        for i, g in enumerate(grads):
+            position = owner.capture_nodes.get((id(node), i))
+            if position is not None and g is not None:
+                owner.capture(position, g)
+    for i, t in node.retained.items() if owner.captured is None else ():
         if grads[i] is not None:
             _accumulate_into(t, grads[i], owner)
     for i, (shape, dtype) in enumerate(node.outputs):

@@ -189,12 +189,21 @@ class Tensor:
     def long(self, memory_format: Any = None) -> Tensor:
         return Tensor(self.data.astype(int64))
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
         """Compute gradients of this tensor w.r.t. every leaf that requires grad.
 
         ``grad`` (an array or Tensor of this tensor's shape) is needed unless it holds a
         single value. The graph is freed afterwards unless ``retain_graph=True``.
+        ``create_graph=True`` (a graph of the backward, for gradients of gradients) is not
+        supported yet (see `md.autograd.grad`).
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward: create_graph=True (gradients of gradients) is not supported yet: "
+                "minidl's backward functions compute on arrays, so their results have no graph"
+            )
         if isinstance(grad, Tensor):
             grad = grad.data
         elif grad is not None and not hasattr(grad, "shape"):  # a Python number
