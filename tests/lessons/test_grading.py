@@ -91,3 +91,14 @@ def test_the_runner_fails_a_notebook_whose_claim_fails(tmp_path):
     assert [c.status for c in run.claims] == ["PASS", "FAIL"] and not run.ok
     run, _ = execute(path, full=True, workdir=tmp_path)
     assert [c.status for c in run.claims] == ["FAIL", "FAIL"]
+
+
+def test_minidl_lessons_lists_the_exercises_and_rejects_unknown_lessons(capsys):
+    from minidl.lessons.run import main
+
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "00_autograd:" in out and "my_backward" in out
+    with pytest.raises(SystemExit):
+        main(["99"])
+    assert "no lesson '99'" in capsys.readouterr().err
