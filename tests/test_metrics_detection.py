@@ -117,3 +117,28 @@ def test_keypoint_pck_cyclic_and_missed_objects():
     assert keypoint_pck(pred, truth, alpha=0.2) == 0.0
     circles = [_record([[0, 0, 4, 4]], [1], keypoints=np.zeros((1, 4, 3)))]
     assert np.isnan(keypoint_pck(pred, circles))
+
+
+def test_keypoint_pck_of_some_classes_only():
+    square = [[0, 0, 2], [10, 0, 2], [10, 10, 2], [0, 10, 2]]
+    figure = [[45, 41, 2], [49, 44, 2], [48, 49, 2], [45, 46, 2], [42, 49, 2], [41, 44, 2]]
+    truth = [
+        _record(
+            [[0, 0, 10, 10], [40, 40, 50, 50]], [2, 4], keypoints=[square + [[0, 0, 0]] * 2, figure]
+        )
+    ]
+    # the square's corners are right, the figure's joints all 3 px off (alpha 0.2 · 10 = 2 px)
+    moved = np.array(figure, float) + [3, 0, 0]
+    pred = [
+        _record(
+            [[0, 0, 10, 10], [40, 40, 50, 50]],
+            [2, 4],
+            [0.9, 0.8],
+            keypoints=[square + [[0, 0, 0]] * 2, moved],
+        )
+    ]
+    assert keypoint_pck(pred, truth, alpha=0.2) == pytest.approx(4 / 10)
+    assert keypoint_pck(pred, truth, alpha=0.2, classes=[4]) == 0.0
+    assert keypoint_pck(pred, truth, alpha=0.2, classes=[2]) == 1.0
+    assert keypoint_pck(pred, truth, alpha=0.4, classes=(4,)) == 1.0
+    assert np.isnan(keypoint_pck(pred, truth, classes=[3]))

@@ -6,9 +6,11 @@ A `Scene` holds one image and its instances:
 - masks (K, H, W) bool, the *visible* pixels of each instance;
 - boxes (K, 4) float32 ``[x1, y1, x2, y2]`` in pixels, tight around the visible mask, with
   x2 = last column + 1 and y2 = last row + 1 (pixel c covers [c, c + 1));
-- labels (K,) int64: 1 = circle, 2 = square, 3 = triangle (0 is reserved for background);
-- keypoints (K, 4, 3) float32 ``[x, y, v]``: the vertices of squares (4) and triangles (3,
-  then a padding row), in the same pixel frame as the boxes; v follows COCO: 2 = visible,
+- labels (K,) int64: 1 = circle, 2 = square, 3 = triangle, and with ``figures=True`` also
+  4 = a stick figure (0 is reserved for background);
+- keypoints (K, J, 3) float32 ``[x, y, v]``: the vertices of squares (4) and triangles (3),
+  and the six joints of a stick figure (`JOINTS`, bones `SKELETON`), then padding rows, in
+  the same pixel frame as the boxes; J = 4, or 6 with figures; v follows COCO: 2 = visible,
   1 = hidden under a later shape, 0 = no keypoint (padding, circles).
 
 A Scene is a tuple of arrays, so a list of scenes is a `Dataset` (`DataLoader` with
@@ -22,7 +24,14 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
-CLASS_NAMES = ("background", "circle", "square", "triangle")
+CLASS_NAMES = ("background", "circle", "square", "triangle", "figure")
+FIGURE = 4
+# A figure's joints in the order of a walk around its outline (the image's right side first).
+# A mirror image reverses that order, and `minidl.models.maskrcnn.training.hflip` (which lists
+# a mirrored shape's keypoints backwards) then yields the mirrored figure's joints up to a
+# cyclic shift, the freedom that the cyclic keypoint loss and PCK allow anyway.
+JOINTS = ("neck", "right hand", "right foot", "hip", "left foot", "left hand")
+SKELETON = ((0, 1), (0, 5), (0, 3), (3, 2), (3, 4))  # the bones, as pairs of joints
 
 
 class Scene(NamedTuple):
@@ -62,21 +71,66 @@ def _inside_polygon(x: np.ndarray, y: np.ndarray, vertices: np.ndarray) -> np.nd
     return (cross >= 0).all(axis=0) | (cross <= 0).all(axis=0)
 
 
+def _near_segment(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, r: float):
+    """Points (x, y) within distance r of the segment from a to b (each (2,) as x, y)."""
+    d = b - a
+    t = np.clip(((x - a[0]) * d[0] + (y - a[1]) * d[1]) / max(d @ d, 1e-12), 0, 1)
+    return (x - a[0] - t * d[0]) ** 2 + (y - a[1] - t * d[1]) ** 2 <= r**2
+
+
 class _Shape(NamedTuple):
     label: int
-    vertices: np.ndarray  # (V, 2) as x, y; (0, 2) for a circle
-    center: np.ndarray  # (2,) as x, y
-    radius: float  # of a circle
+    vertices: np.ndarray  # (V, 2) as x, y: polygon corners or figure joints; (0, 2) for a circle
+    center: np.ndarray  # (2,) as x, y: a circle's centre, a figure's head
+    radius: float  # of a circle or a figure's head
+    thickness: float = 0.0  # of a figure's limbs
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        disc = (x - self.center[0]) ** 2 + (y - self.center[1]) ** 2 <= self.radius**2
         if self.label == 1:
-            return (x - self.center[0]) ** 2 + (y - self.center[1]) ** 2 <= self.radius**2
+            return disc
+        if self.label == FIGURE:
+            for i, j in SKELETON + ((0, None),):  # the bones, and the neck up to the head
+                end = self.center if j is None else self.vertices[j]
+                disc = disc | _near_segment(x, y, self.vertices[i], end, self.thickness / 2)
+            return disc
         return _inside_polygon(x, y, self.vertices)
 
 
-def _random_shape(rng: np.random.Generator, size: int) -> _Shape:
-    """One random circle, square or triangle lying fully inside the image."""
-    label = int(rng.integers(1, 4))
+def _random_figure(rng: np.random.Generator, size: int) -> _Shape:
+    """A stick figure: head, torso, two arms and two legs, a random pose, slightly tilted."""
+    h = size * rng.uniform(0.3, 0.5)  # height, head to feet
+    neck, hip = np.array([0.0, -0.2 * h]), np.array([0.0, 0.12 * h])
+    arm, leg = h * rng.uniform(0.28, 0.36), h * rng.uniform(0.36, 0.42)
+    # arms from up-and-out to down-and-out, legs spread: whatever the tilt, one per side
+    a = rng.uniform(-0.8, 1.1, 2)
+    b = rng.uniform(0.35, 0.7, 2)  # more than the tilt: a foot stays on its side
+    joints = np.stack(
+        [
+            neck,
+            neck + arm * np.array([np.cos(a[0]), np.sin(a[0])]),
+            hip + leg * np.array([np.sin(b[0]), np.cos(b[0])]),
+            hip,
+            hip + leg * np.array([-np.sin(b[1]), np.cos(b[1])]),
+            neck + arm * np.array([-np.cos(a[1]), np.sin(a[1])]),
+        ]
+    )
+    head = neck + np.array([0.0, -0.17 * h])
+    t = rng.uniform(-0.3, 0.3)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    joints, head = joints @ rot.T, head @ rot.T
+    radius, thickness = 0.13 * h, max(0.13 * h, 2.5)
+    low = np.minimum(joints.min(axis=0), head - radius) - thickness
+    high = np.maximum(joints.max(axis=0), head + radius) + thickness
+    shift = rng.uniform(1 - low, size - 1 - high, size=2)
+    return _Shape(FIGURE, joints + shift, head + shift, radius, thickness)
+
+
+def _random_shape(rng: np.random.Generator, size: int, figures: bool = False) -> _Shape:
+    """One random circle, square or triangle (or figure) lying fully inside the image."""
+    label = int(rng.integers(1, 5 if figures else 4))
+    if label == FIGURE:
+        return _random_figure(rng, size)
     r = size * rng.uniform(0.08, 0.2)
     if label == 1:
         extent, vertices = r, np.zeros((0, 2))
@@ -112,8 +166,10 @@ def shapes_scene(
     channels: int = 3,
     max_instances: int = 6,
     min_visible: float = 0.4,
+    figures: bool = False,
 ) -> Scene:
-    """One scene with 1..``max_instances`` circles, squares and triangles.
+    """One scene with 1..``max_instances`` circles, squares and triangles (and stick figures
+    with ``figures``).
 
     Shapes are drawn in order, later ones occluding earlier ones; an instance with less than
     ``min_visible`` of its area (or fewer than 12 pixels) left visible is removed from the
@@ -122,7 +178,7 @@ def shapes_scene(
     """
     yy, xx = np.mgrid[0:size, 0:size] + 0.5  # pixel centres
     wanted = int(rng.integers(1, max_instances + 1))
-    shapes = [_random_shape(rng, size) for _ in range(wanted)]
+    shapes = [_random_shape(rng, size, figures) for _ in range(wanted)]
 
     # Decide top-down which instances stay: removing one never hides those drawn after it.
     covered = np.zeros((size, size), bool)
@@ -137,7 +193,7 @@ def shapes_scene(
 
     image = _background(rng, size, channels)
     bg_mean = image.mean(axis=(1, 2))
-    keypoints = np.zeros((len(kept), 4, 3), np.float32)
+    keypoints = np.zeros((len(kept), len(JOINTS) if figures else 4, 3), np.float32)
     for i, (shape, full, _) in enumerate(kept):
         colour = rng.uniform(0, 1, channels)
         while np.abs(colour - bg_mean).max() < 0.3:
@@ -156,16 +212,25 @@ def shapes_scene(
 
 
 def shapes_scenes(
-    n: int, size: int = 64, channels: int = 3, max_instances: int = 6, seed: int = 0
+    n: int,
+    size: int = 64,
+    channels: int = 3,
+    max_instances: int = 6,
+    seed: int = 0,
+    figures: bool = False,
 ) -> list[Scene]:
-    """``n`` shapes scenes (`shapes_scene`), deterministic given ``seed``."""
+    """``n`` shapes scenes (`shapes_scene`), deterministic given ``seed``.
+
+    ``figures`` adds stick figures (class 4) whose keypoints are their joints; the scenes of
+    ``figures=False`` are those of earlier versions, random stream included.
+    """
     if n < 0 or size < 24 or channels not in (1, 3) or max_instances < 1:
         raise ValueError(
             f"shapes_scenes: expected n >= 0, size >= 24, channels 1 or 3, max_instances >= 1; "
             f"got {n}, {size}, {channels}, {max_instances}"
         )
     rng = np.random.default_rng(seed)
-    return [shapes_scene(rng, size, channels, max_instances) for _ in range(n)]
+    return [shapes_scene(rng, size, channels, max_instances, figures=figures) for _ in range(n)]
 
 
 def coins_instances(channels: int = 1, min_area: int = 100) -> Scene:

@@ -159,6 +159,7 @@ def keypoint_pck(
     alpha: float = 0.1,
     iou_threshold: float = 0.5,
     cyclic: bool = True,
+    classes: Sequence[int] | None = None,
 ) -> float:
     """Percentage of correct keypoints: the fraction of ground-truth keypoints (v > 0) that
     a detection of their object puts within ``alpha · max(box width, height)``.
@@ -168,6 +169,7 @@ def keypoint_pck(
     Keypoints rows are ``[x, y, v]`` (truth) and ``[x, y, p]`` (predictions), present ones
     first. ``cyclic``: the vertices of a symmetric shape have no natural first one, so the
     predicted list is compared under its best cyclic shift (orientation kept).
+    ``classes``: score only the objects of these classes (e.g. the stick figures' joints).
     NaN when there are no ground-truth keypoints.
     """
     correct = total = 0
@@ -188,7 +190,7 @@ def keypoint_pck(
         owner = {int(g): int(order[d]) for d, g in enumerate(claimed) if g >= 0}
         for g in range(len(t_box)):
             n = int((t_kp[g, :, 2] > 0).sum())
-            if n == 0:
+            if n == 0 or (classes is not None and int(t_lab[g]) not in classes):
                 continue
             total += n
             if g not in owner:

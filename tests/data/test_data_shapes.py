@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from minidl.data import DataLoader, coins_instances, masks_to_boxes, shapes_scenes
+from minidl.data.shapes import FIGURE, JOINTS, SKELETON
+from minidl.models.maskrcnn.training import hflip
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +102,52 @@ def test_coins_instances():
     w, h = coins.boxes[:, 2] - coins.boxes[:, 0], coins.boxes[:, 3] - coins.boxes[:, 1]
     assert np.median(areas / (w * h)) > 0.7
     assert coins_instances(channels=3).image.shape == (3, 303, 384)
+
+
+@pytest.fixture(scope="module")
+def figure_scenes():
+    return shapes_scenes(60, size=64, seed=1, figures=True)
+
+
+def test_figures_are_opt_in_and_leave_the_old_scenes_alone(scenes, figure_scenes):
+    again = shapes_scenes(60, size=64, channels=3, seed=0, figures=False)
+    for x, y in zip(scenes, again, strict=True):
+        np.testing.assert_array_equal(x.image, y.image)
+    labels = np.concatenate([s.labels for s in figure_scenes])
+    assert set(labels) == {1, 2, 3, FIGURE}
+    assert all(s.keypoints.shape == (len(s.labels), len(JOINTS), 3) for s in figure_scenes)
+
+
+def test_a_figure_has_six_joints_on_its_mask_joined_by_its_bones(figure_scenes):
+    found = hits = bones = 0
+    for s in figure_scenes:
+        for mask, label, kp in zip(s.masks, s.labels, s.keypoints, strict=True):
+            real = kp[:, 2] > 0
+            if label != FIGURE:
+                assert real.sum() == {1: 0, 2: 4, 3: 3}[label] and not real[4:].any()
+                continue
+            found += 1
+            assert real.all() and set(kp[:, 2]) <= {1, 2}
+            # the right hand and foot lie right of the neck and hip, the left ones left
+            x = dict(zip(JOINTS, kp[:, 0], strict=True))
+            assert x["right hand"] > x["neck"] > x["left hand"]
+            assert x["right foot"] > x["hip"] > x["left foot"]
+            # the middle of a bone whose ends are visible is on the figure's mask (unless
+            # a later shape happens to cover just the middle)
+            for i, j in SKELETON:
+                if kp[i, 2] == 2 and kp[j, 2] == 2:
+                    cx, cy = (kp[i, :2] + kp[j, :2]) / 2
+                    r, c = int(np.clip(cy, 0, 63)), int(np.clip(cx, 0, 63))
+                    hits += mask[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2].any()
+                    bones += 1
+    assert found >= 10 and bones > 50 and hits / bones > 0.95
+
+
+def test_a_mirrored_figure_lists_its_joints_up_to_a_cyclic_shift(figure_scenes):
+    s = next(s for s in figure_scenes if FIGURE in s.labels)
+    k = int(np.flatnonzero(s.labels == FIGURE)[0])
+    mirrored = hflip(s).keypoints[k]
+    # slot k of the mirrored list holds what mirroring puts there: the other side's joint
+    expected = s.keypoints[k][[0, 5, 4, 3, 2, 1]]
+    expected[:, 0] = 64 - expected[:, 0]
+    np.testing.assert_allclose(np.roll(mirrored, 1, axis=0), expected)
