@@ -34,8 +34,9 @@ def check_max_pool2d(my_max_pool2d: Callable) -> Result:
     padding never wins, NaN propagates."""
     rng = np.random.default_rng(2)
     simple = rng.standard_normal((1, 1, 4, 6)).astype(np.float32)
-    odd = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
-    ties = rng.integers(0, 2, (1, 2, 6, 7)).astype(np.float32)  # 0s and 1s: ties everywhere
+    # positive until case 4, so that a zero padding fails there, under its own hint
+    odd = (0.1 + np.abs(rng.standard_normal((2, 3, 7, 9)))).astype(np.float32)
+    ties = rng.integers(1, 3, (1, 2, 6, 7)).astype(np.float32)  # 1s and 2s: ties everywhere
     negative = (-1 - np.abs(rng.standard_normal((1, 1, 5, 7)))).astype(np.float32)
     minus_inf = rng.standard_normal((1, 1, 7, 7)).astype(np.float32)
     minus_inf[:, :, 1:6, 1:6] = -np.inf  # windows with nothing but -inf in them
@@ -50,7 +51,7 @@ def check_max_pool2d(my_max_pool2d: Callable) -> Result:
         _pool_case("odd, non-square, overlapping windows with padding", odd, 3, 2, 1,
                    "OH = (H + 2P - K) // S + 1; the offsets are into the UNPADDED plane: "
                    "(row - P) * W + (column - P) if you index the padded array"),
-        _pool_case("ties (values 0 and 1 only)", ties, 3, 1, 1,
+        _pool_case("ties (values 1 and 2 only)", ties, 3, 1, 1,
                    "on a tie the FIRST maximum in row-major order wins: replace the best only "
                    "when a value is strictly greater (>, not >=)"),
         _pool_case("all values negative", negative, 3, 2, 1,
