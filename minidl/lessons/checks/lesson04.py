@@ -53,8 +53,10 @@ def check_border_weight(my_border_weight: Callable[[np.ndarray], np.ndarray]) ->
 
     one_cell = np.zeros((20, 20), np.int32)
     one_cell[5:10, 5:10] = 1
-    hint = ("ndimage.distance_transform_edt(labels != k) is the distance to cell k; sort the "
-            "distances over k and take the two smallest per pixel")
+    hint = (
+        "ndimage.distance_transform_edt(labels != k) is the distance to cell k; sort the "
+        "distances over k and take the two smallest per pixel"
+    )
     cells = [touching_cells(1, 40, cell_size=14, seed=s).labels[0] for s in range(3)]
     cases = [case(f"touching cells, seed {s}", labels, hint) for s, labels in enumerate(cells)]
     cases.append(
