@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_torch
 
 import minidl as md
-
-torch = require_torch()  # module level: the dtypes parametrize the tests
 
 
 def test_numpy_round_trip_shares_memory():
@@ -24,7 +21,7 @@ def test_numpy_round_trip_shares_memory():
     assert t.__dlpack_device__() == (1, 0)
 
 
-def test_torch_reads_and_writes_a_minidl_tensor_without_a_copy():
+def test_torch_reads_and_writes_a_minidl_tensor_without_a_copy(torch):
     t = md.arange(12, dtype=md.float32).reshape(3, 4)
     u = torch.from_dlpack(t)
     assert u.shape == (3, 4) and u.dtype == torch.float32
@@ -35,16 +32,17 @@ def test_torch_reads_and_writes_a_minidl_tensor_without_a_copy():
     assert u.data_ptr() == t.data.__array_interface__["data"][0]
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.bool])
-def test_minidl_takes_torch_tensors_without_a_copy(dtype):
+@pytest.mark.parametrize("name", ["float32", "float64", "int64", "bool"])
+def test_minidl_takes_torch_tensors_without_a_copy(torch, name):
+    dtype = getattr(torch, name)
     u = (torch.arange(10) % 3 == 0) if dtype == torch.bool else torch.arange(10).to(dtype)
     t = md.from_dlpack(u)
-    assert t.data.dtype == np.dtype(str(dtype).removeprefix("torch.").replace("bool", "bool_"))
+    assert t.data.dtype == np.dtype(name)
     assert t.data.__array_interface__["data"][0] == u.data_ptr()
     np.testing.assert_array_equal(t.numpy(), u.numpy())
 
 
-def test_strided_torch_views_keep_their_strides():
+def test_strided_torch_views_keep_their_strides(torch):
     u = torch.arange(20.0).reshape(4, 5).t()  # a transposed view, not contiguous
     t = md.from_dlpack(u)
     np.testing.assert_array_equal(t.numpy(), u.numpy())
@@ -52,7 +50,7 @@ def test_strided_torch_views_keep_their_strides():
     assert t.data[1, 2] == 99.0
 
 
-def test_as_tensor_shares_and_tensor_copies_as_in_pytorch():
+def test_as_tensor_shares_and_tensor_copies_as_in_pytorch(torch):
     u = torch.zeros(3)
     shared, copied = md.as_tensor(u), md.tensor(u)
     u[0] = 1.0
@@ -63,7 +61,7 @@ def test_as_tensor_shares_and_tensor_copies_as_in_pytorch():
     assert md.as_tensor(u, dtype=md.float64).dtype == np.float64  # a dtype change copies
 
 
-def test_a_layer_matches_pytorch_through_dlpack():
+def test_a_layer_matches_pytorch_through_dlpack(torch):
     rng = np.random.default_rng(0)
     x = md.tensor(rng.standard_normal((2, 3, 9, 7)).astype(np.float32))
     w = md.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
