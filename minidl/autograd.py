@@ -273,18 +273,25 @@ def _backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
     xp = backend.array_module(root.data)
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
-    if grad is None:
-        if root.data.size != 1:
-            raise ValueError(
-                f"backward: a gradient must be given for a non-scalar output of shape "
-                f"{root.shape}; call y.backward(grad) or reduce y to a scalar first"
-            )
-        grad = xp.ones_like(root.data)
-    elif grad.shape != root.shape:
-        raise ValueError(f"backward: gradient of shape {grad.shape} for output {root.shape}")
+    grad = _seed_gradient("backward", root, grad, xp)
     owner = _Owner()
     owner.handed_out.add(id(grad))  # the caller's array: never alias it
     _sweep([(root, grad)], retain_graph, owner, xp)
+
+
+def _seed_gradient(op: str, out: Tensor, g: Any, xp: Any) -> Any:
+    """The gradient a sweep starts from at ``out``: ``g`` (an array of its shape), or ones
+    when ``g`` is None and ``out`` holds a single value."""
+    if g is None:
+        if out.data.size != 1:
+            raise ValueError(
+                f"{op}: a gradient must be given for a non-scalar output of shape {out.shape}; "
+                f"pass one, or reduce the output to a scalar first"
+            )
+        return xp.ones_like(out.data)
+    if g.shape != out.shape:
+        raise ValueError(f"{op}: gradient of shape {g.shape} for output {out.shape}")
+    return g
 
 
 def _sweep(starts: list[tuple[Tensor, Any]], retain_graph: bool, owner: _Owner, xp: Any) -> None:
@@ -370,16 +377,9 @@ def grad(
             owner.capture_nodes[(id(t._ctx), t._out_index)] = position
     starts = []
     for out, g in zip(outputs, grad_outputs):
-        if g is None:
-            if out.data.size != 1:
-                raise ValueError(
-                    f"autograd.grad: grad_outputs must be given for a non-scalar output of "
-                    f"shape {out.shape}"
-                )
-            g = xp.ones_like(out.data)
-        g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=out.dtype)
-        if g.shape != out.shape:
-            raise ValueError(f"autograd.grad: gradient of shape {g.shape} for output {out.shape}")
+        if g is not None:
+            g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=out.dtype)
+        g = _seed_gradient("autograd.grad", out, g, xp)
         owner.handed_out.add(id(g))
         starts.append((out, g))
     _sweep(starts, bool(retain_graph), owner, xp)

@@ -80,19 +80,13 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         hooked = self.__dict__.get("_hooks")
         prof = profiler.current
+        if prof is None and not hooked:  # the usual case: nothing to run around forward
+            return self.forward(*args, **kwargs)
         if prof is None:
-            return (
-                self._call_with_hooks(hooked, args, kwargs)
-                if hooked
-                else self.forward(*args, **kwargs)
-            )
+            return self._call_with_hooks(hooked, args, kwargs)
         event = prof.begin(type(self).__name__, "module", profiler.shapes_of(args))
         try:
-            return (
-                self._call_with_hooks(hooked, args, kwargs)
-                if hooked
-                else self.forward(*args, **kwargs)
-            )
+            return self._call_with_hooks(hooked or {}, args, kwargs)
         finally:
             prof.end(event)
 
