@@ -30,7 +30,7 @@ Faces (issue 5)
 `sample_pairs`, `PairDataset`   balanced same/different pairs
 `PKSampler`                     P identities × K views per batch, for triplet mining
 Instances (issue 6)
-`shapes_scenes`, `Scene`        circles/squares/triangles: masks, boxes, labels, keypoints
+`shapes_scenes`, `Scene`        circles, squares, triangles, stick figures: masks, boxes, keypoints
 `coins_instances`               the coins photograph, instances by Sobel + watershed
 `masks_to_boxes`                tight ``[x1, y1, x2, y2]`` boxes of masks
 Images (issue 7)

@@ -27,6 +27,11 @@ class Claim:
     status: str
     measured: str
 
+    def _ipython_display_(self) -> None:
+        # `claim` has printed the verdict already: a cell ending in claim(...) would otherwise
+        # show the record a second time, as a dataclass repr
+        pass
+
 
 RECORDED: list[Claim] = []
 

@@ -35,10 +35,12 @@ def gram_matrix(features: Tensor) -> Tensor:
 
         Ĝ = F Fᵀ / (C·M),    Ĝ[i, j] = (1/(C·M)) Σ_k F[i, k] F[j, k]
 
-    Normalisation: Gatys et al.'s layer loss E = 1/(4 C² M²) Σ (G − A)² on the raw Gram
-    G = F Fᵀ equals ¼ Σ (Ĝ − Â)², so dividing by C·M here is their normalisation moved into
-    the Gram matrix (PyTorch's style-transfer tutorial divides the same way). It also makes
-    Ĝ independent of the image size, so a 256-px style image can steer a 128-px result.
+    Normalisation: Gatys et al.'s layer loss is E = 1/(4 C² M²) Σ (G − A)² on the raw Gram
+    G = F Fᵀ. With Ĝ = G / (C·M), Σ (Ĝ − Â)² = 4 E, and the mean over the C² entries (what
+    `style_loss` takes, as PyTorch's style-transfer tutorial does) is E · 4 / C²: not their
+    normalisation, but theirs times a factor that shrinks as the layer gets wider (lesson 07
+    measures it layer by layer). Dividing by M makes Ĝ independent of the image size, so a
+    256-px style image can steer a 128-px result.
 
     What it keeps: which channels fire *together*, summed over every position. What it
     throws away: *where* they fire — the Gram matrix is the same for any shuffle of the

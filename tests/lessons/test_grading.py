@@ -102,3 +102,11 @@ def test_minidl_lessons_lists_the_exercises_and_rejects_unknown_lessons(capsys):
     with pytest.raises(SystemExit):
         main(["99"])
     assert "no lesson '99'" in capsys.readouterr().err
+
+
+def test_a_cell_ending_in_claim_shows_the_verdict_once(capsys):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    record = claim("two is even", 2 % 2 == 0, "2 % 2 = 0")
+    shown, _ = formatters.DisplayFormatter().format(record)  # a cell's last value, displayed
+    assert capsys.readouterr().out.count("two is even") == 1
+    assert shown == {}, f"the record is displayed a second time: {shown}"
