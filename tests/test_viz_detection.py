@@ -43,3 +43,12 @@ def test_instance_grid_and_anchor_pictures():
     ax = detection.draw_boxes(scenes[0].image[0], anchors[:5])
     assert len(ax.patches) == 5
     plt.close("all")
+
+
+def test_every_scene_class_gets_its_name_and_an_unknown_label_its_number():
+    (s,) = shapes_scenes(1, 48, seed=3)
+    boxes = np.array([[4.0, 4.0, 20.0, 20.0], [24.0, 24.0, 40.0, 40.0]])
+    ax = detection.draw_instances(s.image, boxes, np.array([4, 7]), scores=np.array([0.9, 0.8]))
+    tags = [t.get_text() for t in ax.texts]
+    assert tags[0].startswith("figure") and tags[1].startswith("class 7")
+    plt.close("all")

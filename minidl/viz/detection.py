@@ -20,11 +20,12 @@ from matplotlib.patches import Patch, Rectangle
 
 from .. import backend
 from ..boxes import box_iou
+from ..data.shapes import CLASS_NAMES
 from ..metrics.detection import mask_iou
 from ..numbers import fmt
 from ..tensor import Tensor
 
-SHAPES_CLASSES = ("background", "circle", "square", "triangle")
+SHAPES_CLASSES = CLASS_NAMES  # the synthetic scenes' classes, stick figures included
 PALETTE = (
     "#e6194b",
     "#3cb44b",
@@ -57,6 +58,11 @@ def _image(x: Any) -> np.ndarray:
 
 def _rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+
+
+def _class_name(class_names: Sequence[str], label: int) -> str:
+    # a model trained on more classes than the names given still gets drawn
+    return class_names[label] if 0 <= label < len(class_names) else f"class {label}"
 
 
 def draw_instances(
@@ -115,7 +121,7 @@ def draw_instances(
                 (x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=colour, linewidth=1.2
             )
         )
-        tag = class_names[int(_numpy(labels)[d])] if labels is not None else ""
+        tag = _class_name(class_names, int(_numpy(labels)[d])) if labels is not None else ""
         if scores is not None:
             tag += f" {fmt(float(_numpy(scores)[d]), 2)}"
         if tag.strip():
