@@ -25,7 +25,6 @@ from ..metrics.detection import mask_iou
 from ..numbers import fmt
 from ..tensor import Tensor
 
-SHAPES_CLASSES = CLASS_NAMES  # the synthetic scenes' classes, stick figures included
 PALETTE = (
     "#e6194b",
     "#3cb44b",
@@ -73,7 +72,7 @@ def draw_instances(
     scores: Any = None,
     keypoints: Any = None,
     ax: Axes | None = None,
-    class_names: Sequence[str] = SHAPES_CLASSES,
+    class_names: Sequence[str] = CLASS_NAMES,
     score_threshold: float = 0.5,
     alpha: float = 0.45,
     title: str | None = None,
@@ -223,7 +222,7 @@ def instance_grid(
     images: Sequence[Any],
     predictions: Sequence[dict[str, Any]],
     targets: Sequence[dict[str, Any]] | None = None,
-    class_names: Sequence[str] = SHAPES_CLASSES,
+    class_names: Sequence[str] = CLASS_NAMES,
     score_threshold: float = 0.5,
     size: float = 2.6,
     columns: int | None = None,
