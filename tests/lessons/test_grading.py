@@ -6,6 +6,7 @@ from __future__ import annotations
 import nbformat
 import numpy as np
 import pytest
+from IPython.core.formatters import DisplayFormatter
 
 from minidl.lessons import Case, claim, grade, show_solution
 from minidl.lessons.claims import read_log
@@ -105,8 +106,7 @@ def test_minidl_lessons_lists_the_exercises_and_rejects_unknown_lessons(capsys):
 
 
 def test_a_cell_ending_in_claim_shows_the_verdict_once(capsys):
-    formatters = pytest.importorskip("IPython.core.formatters")
     record = claim("two is even", 2 % 2 == 0, "2 % 2 = 0")
-    shown, _ = formatters.DisplayFormatter().format(record)  # a cell's last value, displayed
+    shown, _ = DisplayFormatter().format(record)  # a cell's last value, displayed
     assert capsys.readouterr().out.count("two is even") == 1
     assert shown == {}, f"the record is displayed a second time: {shown}"
