@@ -34,7 +34,7 @@ from .creation import (
     zeros_like,
 )
 from .dlpack import from_dlpack
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (PyTorch's torch.X functions: md.sum, md.cat, md.where, ...)
 from .random import manual_seed
 from .serialization import load, save

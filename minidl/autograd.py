@@ -10,6 +10,11 @@ stack, so a graph 10,000 ops deep is fine), hands each node the sum of the gradi
 outputs, sums broadcast gradients back to each input's shape, and frees every node it has
 used, so a second backward through the same graph fails loudly instead of silently.
 
+With ``create_graph=True`` the same sweep runs on Tensors instead of arrays: each node's
+backward is itself computed with recorded ops (`higher_order.vjp`), so the gradients it
+returns have a graph and can be differentiated again (Hessian-vector products, gradient
+penalties). The array path stays as it was, so first-order training pays nothing for it.
+
 Tools a learner debugs with hook in here: `detect_anomaly` (anomaly.py), gradient hooks
 (`Tensor.register_hook`, hooks.py).
 """
@@ -129,6 +134,8 @@ class Function:
         tensors = tuple(Tensor(o, requires_grad=record and _is_float(o)) for o in outs)
         if record:
             ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+            # what a differentiable backward (create_graph=True) re-applies ops to
+            ctx.args, ctx.kwargs = args, kwargs
             ctx.outputs = tuple((o.shape, o.dtype) for o in outs)
             ctx.retained = {}
             for i, t in enumerate(tensors):
@@ -143,11 +150,14 @@ def _is_float(a: Any) -> bool:
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
-    if grad.shape == shape:
+    if tuple(grad.shape) == tuple(shape):
         return grad
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    axes = tuple(range(lead)) + stretched
+    if isinstance(grad, tensor_type):  # create_graph: a recorded sum
+        return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 def _check_alive(node: Context) -> None:
@@ -198,7 +208,10 @@ class _Owner:
 
     def capture(self, position: int, g: Any) -> None:
         held = self.captured[position]
-        self.captured[position] = g.copy() if held is None else held + g
+        if isinstance(g, tensor_type):  # create_graph: Tensors are never changed in place
+            self.captured[position] = g if held is None else held + g
+        else:
+            self.captured[position] = g.copy() if held is None else held + g
 
     def release_hooked_leaves(self) -> None:
         """Run the hooks of leaves that have them on their summed gradient; store it."""
@@ -223,17 +236,25 @@ class _Owner:
 def _hooked(table: hooks.HookTable, g: Any, shape: tuple[int, ...]) -> Any:
     """``g`` after the gradient hooks in ``table``: each may return a replacement."""
     Tensor: Any = tensor_type
+    graph = isinstance(g, Tensor)  # create_graph: the hook's result stays in the graph
     for hook in list(table.values()):
-        out = hook(Tensor(g))
+        out = hook(g if graph else Tensor(g))
         if out is None:
             continue
-        new = out.data if isinstance(out, Tensor) else backend.array_module(g).asarray(out)
-        if new.shape != shape:
+        if graph:
+            new = (
+                out
+                if isinstance(out, Tensor)
+                else Tensor(backend.array_module(g.data).asarray(out))
+            )
+        else:
+            new = out.data if isinstance(out, Tensor) else backend.array_module(g).asarray(out)
+        if tuple(new.shape) != tuple(shape):
             raise RuntimeError(
                 f"register_hook: the hook {getattr(hook, '__name__', hook)!r} returned a "
                 f"gradient of shape {new.shape} for a tensor of shape {shape}"
             )
-        g = new.astype(g.dtype, copy=False)
+        g = new.to(g.dtype) if graph else new.astype(g.dtype, copy=False)
     return g
 
 
@@ -251,32 +272,49 @@ def _accumulate_into(t: Tensor, g: Any, owner: _Owner) -> None:
 
 
 def _store(t: Tensor, g: Any, owner: _Owner) -> None:
+    if isinstance(g, tensor_type):  # create_graph: .grad is a Tensor with a graph
+        held = t.grad
+        if held is not None and not isinstance(held, tensor_type):
+            held = tensor_type(held)
+        t.grad = g if held is None else held + g  # out of place: keeps both graphs
+        return
     if t.grad is None:
         t.grad = owner.claim(g)
     else:
         t.grad += g  # the `+=` of a node used twice, or of a second backward()
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+def backward(
+    root: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+) -> None:
     """Fill ``.grad`` of every leaf that ``root`` depends on (see `Tensor.backward`)."""
     prof = profiler.current
     if prof is not None:
         event = prof.begin("backward()", "engine", profiler.shapes_of([root.data]))
         try:
-            return _backward(root, grad, retain_graph)
+            return _backward(root, grad, retain_graph, create_graph)
         finally:
             prof.end(event)
-    return _backward(root, grad, retain_graph)
+    return _backward(root, grad, retain_graph, create_graph)
 
 
-def _backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
+def _backward(root: Tensor, grad: Any, retain_graph: bool, create_graph: bool) -> None:
     xp = backend.array_module(root.data)
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
+    if create_graph:
+        seed = _seed_gradient("backward", root, _data(grad), xp)
+        seed = grad if isinstance(grad, tensor_type) else tensor_type(seed)
+        _sweep([(root, seed)], retain_graph, _Owner(), xp, create_graph=True)
+        return
     grad = _seed_gradient("backward", root, grad, xp)
     owner = _Owner()
     owner.handed_out.add(id(grad))  # the caller's array: never alias it
     _sweep([(root, grad)], retain_graph, owner, xp)
+
+
+def _data(g: Any) -> Any:
+    return g.data if isinstance(g, tensor_type) else g
 
 
 def _seed_gradient(op: str, out: Tensor, g: Any, xp: Any) -> Any:
@@ -294,8 +332,16 @@ def _seed_gradient(op: str, out: Tensor, g: Any, xp: Any) -> Any:
     return g
 
 
-def _sweep(starts: list[tuple[Tensor, Any]], retain_graph: bool, owner: _Owner, xp: Any) -> None:
-    """Send each (tensor, gradient) of ``starts`` back through the graph behind them."""
+def _sweep(
+    starts: list[tuple[Tensor, Any]],
+    retain_graph: bool,
+    owner: _Owner,
+    xp: Any,
+    create_graph: bool = False,
+    useful: set[Context] | None = None,
+) -> None:
+    """Send each (tensor, gradient) of ``starts`` back through the graph behind them: arrays,
+    or Tensors with ``create_graph``. With ``useful``, only those nodes run (and are freed)."""
     pending: dict[Context, list[Any]] = {}
     for t, g in starts:
         if t._ctx is None:
@@ -307,11 +353,37 @@ def _sweep(starts: list[tuple[Tensor, Any]], retain_graph: bool, owner: _Owner, 
         slots[t._out_index] = g if held is None else held + g
     for node in _topological_order(*pending):
         grads = pending.pop(node, None)
+        if useful is not None and node not in useful:
+            if grads is not None:  # an input of `grad` itself: take its gradient, go no further
+                _hook_and_capture(node, grads, owner)
+            continue
         if grads is not None:
-            _run_node(node, grads, pending, owner, xp)
+            if create_graph:
+                _run_node_differentiably(node, grads, pending, owner, xp)
+            else:
+                _run_node(node, grads, pending, owner, xp)
         if not retain_graph:
             _free(node)
     owner.release_hooked_leaves()
+
+
+def _useful_nodes(roots: list[Tensor], owner: _Owner) -> set[Context]:
+    """The nodes behind ``roots`` through which a gradient reaches a tensor that
+    `grad` captures: the others need not run, and must not be freed (PyTorch's rule)."""
+    order = _topological_order(*{t._ctx for t in roots if t._ctx is not None})
+    useful: set[Context] = set()
+    for node in reversed(order):  # producers first
+        for t in node.inputs:
+            if t is None:
+                continue
+            if t._ctx is None:
+                reaches = id(t) in owner.capture_leaves
+            else:
+                reaches = t._ctx in useful or (id(t._ctx), t._out_index) in owner.capture_nodes
+            if reaches:
+                useful.add(node)
+                break
+    return useful
 
 
 def grad(
@@ -336,15 +408,17 @@ def grad(
     >>> x = md.tensor([1.0, 2.0], requires_grad=True)
     >>> (dx,) = md.autograd.grad((x ** 3).sum(), x)      # 3 x^2: [3., 12.]
 
-    ``create_graph=True`` (gradients of gradients) is not supported yet: every backward in
-    minidl computes on arrays, so its result cannot be differentiated again.
+    ``create_graph=True`` records the backward itself, so the gradients returned have a graph
+    and can be differentiated again; ``retain_graph`` then defaults to True (PyTorch's rule).
+    Only the nodes between ``outputs`` and ``inputs`` run; the rest of the graph is untouched.
+
+    >>> x = md.tensor([1.0, 2.0], requires_grad=True)
+    >>> (dx,) = md.autograd.grad((x ** 3).sum(), x, create_graph=True)    # 3 x^2
+    >>> (ddx,) = md.autograd.grad(dx.sum(), x)                            # 6 x: [6., 12.]
     """
     Tensor: Any = tensor_type
-    if create_graph:
-        raise NotImplementedError(
-            "autograd.grad: create_graph=True (gradients of gradients) is not supported yet: "
-            "minidl's backward functions compute on arrays, so their results have no graph"
-        )
+    if retain_graph is None:
+        retain_graph = create_graph
     if is_grads_batched:
         raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")
     del only_inputs  # PyTorch's deprecated flag: the answer is always for `inputs` only
@@ -377,12 +451,16 @@ def grad(
             owner.capture_nodes[(id(t._ctx), t._out_index)] = position
     starts = []
     for out, g in zip(outputs, grad_outputs):
+        given = g
         if g is not None:
             g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=out.dtype)
         g = _seed_gradient("autograd.grad", out, g, xp)
+        if create_graph:  # a given Tensor stays itself: its own graph is part of the result
+            g = given if isinstance(given, Tensor) else Tensor(g)
         owner.handed_out.add(id(g))
         starts.append((out, g))
-    _sweep(starts, bool(retain_graph), owner, xp)
+    useful = _useful_nodes(outputs, owner)
+    _sweep(starts, bool(retain_graph), owner, xp, create_graph, useful)
     result = []
     for t, g in zip(inputs, owner.captured):
         if g is None:
@@ -393,7 +471,7 @@ def grad(
                 )
             result.append(Tensor(xp.zeros_like(t.data)) if materialize_grads else None)
         else:
-            result.append(Tensor(g))
+            result.append(g if isinstance(g, Tensor) else Tensor(g))
     return tuple(result)
 
 
@@ -404,7 +482,8 @@ def _free(node: Context) -> None:
     node.fn = fn
 
 
-def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any) -> None:
+def _hook_and_capture(node: Context, grads: list[Any], owner: _Owner) -> None:
+    """Run the gradient hooks of ``node``'s outputs; hand `grad` the ones it asked for."""
     for i, table in node.__dict__.get("hooks", {}).items():
         if grads[i] is not None and table:
             grads[i] = _hooked(table, grads[i], node.outputs[i][0])
@@ -413,6 +492,10 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
             position = owner.capture_nodes.get((id(node), i))
             if position is not None and g is not None:
                 owner.capture(position, g)
+
+
+def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any) -> None:
+    _hook_and_capture(node, grads, owner)
     for i, t in node.retained.items() if owner.captured is None else ():
         if grads[i] is not None:
             _accumulate_into(t, grads[i], owner)
@@ -450,3 +533,53 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
         slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
         old = slots[t._out_index]
         slots[t._out_index] = owner.share(g) if old is None else old + g
+
+
+def _run_node_differentiably(
+    node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any
+) -> None:
+    """`_run_node` for ``create_graph=True``: Tensors in, Tensors out, the backward recorded
+    (`higher_order.vjp`)."""
+    from . import higher_order  # it builds on the ops, which build on this module
+
+    Tensor: Any = tensor_type
+    _hook_and_capture(node, grads, owner)
+    for i, t in node.retained.items() if owner.captured is None else ():
+        if grads[i] is not None:
+            _accumulate_into(t, grads[i], owner)
+    for i, (shape, dtype) in enumerate(node.outputs):
+        if grads[i] is None and dtype.kind in "fc":
+            grads[i] = Tensor(xp.zeros(shape, dtype))
+    prof = profiler.current
+    event = None
+    if prof is not None:
+        event = prof.begin(node.fn.__name__, "backward", profiler.shapes_of(grads))
+    try:
+        with enable_grad():
+            in_grads = higher_order.vjp(node, grads)
+    finally:
+        if event is not None:
+            prof.end(event)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    if anomaly.enabled:
+        anomaly.check_backward(node, [_data(g) for g in grads], tuple(_data(g) for g in in_grads))
+    if len(in_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.fn.__name__}: its differentiable backward returned {len(in_grads)} "
+            f"gradients for {len(node.inputs)} forward arguments"
+        )
+    for t, g in zip(node.inputs, in_grads):
+        if t is None or g is None:
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor(g)
+        g = sum_to_shape(g, t.shape)
+        if g.dtype != t.dtype:
+            g = g.to(t.dtype)
+        if t._ctx is None:
+            _accumulate_into(t, g, owner)
+            continue
+        slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
+        old = slots[t._out_index]
+        slots[t._out_index] = g if old is None else old + g

@@ -190,25 +190,27 @@ class Tensor:
         return Tensor(self.data.astype(int64))
 
     def backward(
-        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
         """Compute gradients of this tensor w.r.t. every leaf that requires grad.
 
         ``grad`` (an array or Tensor of this tensor's shape) is needed unless it holds a
         single value. The graph is freed afterwards unless ``retain_graph=True``.
-        ``create_graph=True`` (a graph of the backward, for gradients of gradients) is not
-        supported yet (see `md.autograd.grad`).
+        ``create_graph=True`` records the backward too: each ``.grad`` becomes a Tensor with a
+        graph, to differentiate again (``retain_graph`` then defaults to True, as in PyTorch).
         """
         if create_graph:
-            raise NotImplementedError(
-                "backward: create_graph=True (gradients of gradients) is not supported yet: "
-                "minidl's backward functions compute on arrays, so their results have no graph"
-            )
+            if grad is not None and not isinstance(grad, Tensor) and not hasattr(grad, "shape"):
+                grad = backend.array_module(self.data).full(self.shape, grad, self.dtype)
+            if grad is not None and not isinstance(grad, Tensor):
+                grad = Tensor(backend.array_module(self.data).asarray(grad, dtype=self.dtype))
+            autograd.backward(self, grad, True if retain_graph is None else retain_graph, True)
+            return
         if isinstance(grad, Tensor):
             grad = grad.data
         elif grad is not None and not hasattr(grad, "shape"):  # a Python number
             grad = backend.array_module(self.data).full(self.shape, grad, self.dtype)
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, grad, bool(retain_graph))
 
     # ---- arithmetic: the operators (`t + o` is ops.add(t, o)) are attached by minidl.ops;
     # comparisons give bool tensors outside the graph

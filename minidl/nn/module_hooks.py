@@ -60,6 +60,15 @@ class _Outputs(Function):
             call.run((None,) * call.n_inputs)
         return (None, *grads)
 
+    @staticmethod
+    def vjp(ctx, *grads):
+        # as backward, with the recorded gradients themselves (create_graph=True)
+        call = ctx.call
+        call.grad_output = tuple(grads)
+        if not call.inputs_need_grad:
+            call.run((None,) * call.n_inputs)
+        return (None, *grads)
+
 
 class _Inputs(Function):
     @staticmethod
@@ -71,6 +80,10 @@ class _Inputs(Function):
     def backward(ctx, *grads):
         grad_input = ctx.call.run(_tensors(grads))
         return (None, *(None if g is None else g.data for g in grad_input))
+
+    @staticmethod
+    def vjp(ctx, *grads):
+        return (None, *ctx.call.run(tuple(grads)))
 
 
 def wrap_inputs(module: Any, hooks: list, args: tuple) -> tuple[tuple, _Call]:

@@ -31,7 +31,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import abs as abs_
-from .elementwise import add, div, mul, neg, sigmoid, sub, tanh, where
+from .elementwise import add, clamp, div, exp, mul, neg, sigmoid, sub, tanh, where
 from .elementwise import relu as _relu
 from .shape import getitem, reshape
 
@@ -87,6 +87,12 @@ class ELU(Function):
         slope = ctx.scale * ctx.alpha * ctx.input_scale * xp.exp(negative)
         return g * xp.where(positive, ctx.scale, slope), None, None, None
 
+    @staticmethod
+    def vjp(ctx, g):
+        x = ctx.args[0]
+        slope = ctx.scale * ctx.alpha * ctx.input_scale * exp(clamp(x, max=0) * ctx.input_scale)
+        return where(x.data > 0, ctx.scale, slope) * g, None, None, None
+
 
 class LogSigmoid(Function):
     """log σ(x) = min(x, 0) − log1p(e^{−|x|});  d/dx = σ(−x) = 1 − σ(x)."""
@@ -103,6 +109,10 @@ class LogSigmoid(Function):
         nonnegative, e = ctx.saved_tensors
         xp = backend.array_module(e)
         return g * xp.where(nonnegative, e / (1 + e), 1 / (1 + e))  # σ(−x), stably
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g * sigmoid(-ctx.args[0])
 
 
 class Softplus(Function):
@@ -125,6 +135,12 @@ class Softplus(Function):
         e = xp.exp(-xp.abs(z))
         sig = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))  # σ(z), stably
         return g * xp.where(linear, 1, sig), None, None
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, beta = ctx.args[0], ctx.args[1]
+        linear = ctx.saved_tensors[1]
+        return g * where(linear, 1.0, sigmoid(x * beta)), None, None
 
 
 def _erf(x: Any) -> Any:
@@ -170,8 +186,20 @@ class GELU(Function):
         pdf = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
         return (g * (cdf + x * pdf)).astype(x.dtype, copy=False), None
 
+    # ---- the ReLU family -----------------------------------------------------------------------
 
-# ---- the ReLU family -----------------------------------------------------------------------
+    @staticmethod
+    def vjp(ctx, g):
+        from .pointwise import erf
+
+        x = ctx.args[0]
+        if ctx.approximate == "tanh":
+            t = tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x**3))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
+        cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+        pdf = exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return g * (cdf + x * pdf), None
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -13,6 +13,8 @@ from .shape import _dim
 class Cumsum(Function):
     """y_i = Σ_{j<=i} x_j; the gradient is the reversed running sum: dx_j = Σ_{i>=j} g_i."""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -47,6 +49,17 @@ class Cumprod(Function):
             others[..., j] = 1
             grad[..., j] = (gm[..., j:] * others.cumprod(axis=-1)[..., j:]).sum(axis=-1)
         return xp.moveaxis(grad, -1, ctx.dim), None
+
+    @staticmethod
+    def composite(ctx, a, dim):
+        # the running product as n recorded multiplications (short dims; see the docstring)
+        from .join import cat
+
+        n = a.shape[dim]
+        steps = [a.narrow(dim, 0, 1)]
+        for i in range(1, n):
+            steps.append(steps[-1] * a.narrow(dim, i, 1))
+        return cat(steps, dim)
 
 
 def _prepare(op: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:

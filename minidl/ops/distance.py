@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import abs as abs_
-from .elementwise import add, clamp, div, mul, sub
+from .elementwise import add, clamp, div, mul, sqrt, sub
 from .reduce import Dims, amax, amin, resolve_dims
 from .reduce import sum as sum_
 from .shape import broadcast_to
@@ -63,6 +63,19 @@ def _quiet() -> Any:
     return np.errstate(divide="ignore", invalid="ignore")
 
 
+def recorded_norm(v: Tensor, p: float, dim: int, keepdim: bool, squared: bool = False) -> Tensor:
+    """`norm_and_grad`'s d written with recorded ops, for a differentiable backward."""
+    if squared:
+        return (v * v).sum(dim=dim, keepdim=keepdim)
+    if p == 2:
+        return sqrt((v * v).sum(dim=dim, keepdim=keepdim))
+    if math.isinf(p):
+        return (amax if p > 0 else amin)(abs_(v), dim=dim, keepdim=keepdim)
+    if p == 0:
+        return Tensor((v.data != 0).sum(axis=dim, keepdims=keepdim).astype(v.dtype))
+    return (abs_(v) ** p).sum(dim=dim, keepdim=keepdim) ** (1 / p)
+
+
 class VectorNorm(Function):
     """||x||_p along ``axis`` (None: the one value of a 0-d tensor); backward g·∂d/∂x."""
 
@@ -86,8 +99,13 @@ class VectorNorm(Function):
         g = g if ctx.keepdim else xp.expand_dims(g, ctx.axis)
         return g * xp.moveaxis(u, -1, ctx.axis), None, None, None
 
+    # ---- argument checks -----------------------------------------------------------------------
 
-# ---- argument checks -----------------------------------------------------------------------
+    @staticmethod
+    def composite(ctx, x, p, axis, keepdim):
+        if axis is None:  # a 0-d tensor: its one value
+            return recorded_norm(x.reshape(1), p, 0, False).reshape(())
+        return recorded_norm(x, p, axis, keepdim)
 
 
 def check_p(op: str, p: Any, squared: bool = False) -> float:
@@ -247,6 +265,12 @@ class Normalize(Function):
         y, denom, on_sphere = ctx.saved_tensors
         radial = y * (g * y).sum(axis=ctx.dim, keepdims=True)
         return (g - on_sphere * radial) / denom, None, None
+
+    @staticmethod
+    def composite(ctx, x, dim, eps):
+        from .elementwise import clamp, sqrt
+
+        return x / clamp(sqrt((x * x).sum(dim=dim, keepdim=True)), min=eps)
 
 
 def normalize(

@@ -76,6 +76,33 @@ class Einsum(Function):
             grads.append(xp.broadcast_to(part, a.shape).astype(a.dtype))
         return tuple(grads)
 
+    @staticmethod
+    def vjp(ctx, g):
+        # backward with the same einsum strings, on Tensors
+        from .shape import broadcast_to
+
+        arrays = ctx.args
+        grads = []
+        for k, (a, term) in enumerate(zip(arrays, ctx.terms)):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(t, x) for i, (t, x) in enumerate(zip(ctx.terms, arrays)) if i != k]
+            seen = set(ctx.out) | {c for t, _ in others for c in t}
+            kept = "".join(c for c in term if c in seen)
+            spec = ",".join([ctx.out] + [t for t, _ in others]) + "->" + kept
+            part = einsum(spec, g, *[x for _, x in others])
+            shape = list(part.shape)
+            for i, c in enumerate(term):
+                if c not in seen:
+                    shape.insert(i, 1)
+            part = part.reshape(tuple(shape))
+            stretched = tuple(i for i, n in enumerate(a.shape) if n == 1 and part.shape[i] > 1)
+            if stretched:
+                part = part.sum(dim=stretched, keepdim=True)
+            grads.append(broadcast_to(part, a.shape))
+        return tuple(grads)
+
 
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)`` (batched matmul) or

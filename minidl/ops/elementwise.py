@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
+from .. import backend, higher_order
 from ..autograd import Function
 from ..tensor import Tensor
 from .counting import nonzero
@@ -38,6 +38,8 @@ def _binary(fn: type[Function], op: str, a: Operand, b: Operand) -> Tensor:
 
 
 class Add(Function):
+    linear = "all"
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -48,6 +50,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    linear = "all"
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -70,6 +74,12 @@ class Mul(Function):
         gb = g * a if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = ctx.args
+        need = ctx.needs_input_grad
+        return (g * b if need[0] else None, g * a if need[1] else None)
+
 
 class Div(Function):
     @staticmethod
@@ -83,6 +93,12 @@ class Div(Function):
         ga = g / b if ctx.needs_input_grad[0] else None
         gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = ctx.args
+        need = ctx.needs_input_grad
+        return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
 
 
 class Pow(Function):
@@ -103,6 +119,14 @@ class Pow(Function):
             gb = g * out * backend.array_module(out).log(a)
         return ga, gb
 
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = ctx.args
+        need = ctx.needs_input_grad
+        ga = g * b * a ** (b - 1) if need[0] else None
+        gb = g * a**b * log(a) if need[1] else None
+        return ga, gb
+
 
 class Maximum(Function):
     """Elementwise max; on ties each side gets half the gradient (as PyTorch)."""
@@ -120,8 +144,17 @@ class Maximum(Function):
         gb = g * (1 - share_a) if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = (higher_order.data(t) for t in ctx.args)
+        share_a = higher_order.constant((a > b) + 0.5 * (a == b))
+        need = ctx.needs_input_grad
+        return (g * share_a if need[0] else None, g * (1 - share_a) if need[1] else None)
+
 
 class Neg(Function):
+    linear = "all"
+
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -143,6 +176,10 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return g * out
 
+    @staticmethod
+    def vjp(ctx, g):
+        return g * exp(ctx.args[0])
+
 
 class Log(Function):
     @staticmethod
@@ -154,6 +191,10 @@ class Log(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g / ctx.args[0]
 
 
 class Sqrt(Function):
@@ -168,6 +209,10 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return g / (2 * out)
 
+    @staticmethod
+    def vjp(ctx, g):
+        return g / (2 * sqrt(ctx.args[0]))
+
 
 class Abs(Function):
     @staticmethod
@@ -179,6 +224,11 @@ class Abs(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * backend.array_module(a).sign(a)
+
+    @staticmethod
+    def vjp(ctx, g):
+        a = ctx.args[0].data
+        return g * higher_order.constant(backend.array_module(a).sign(a))
 
 
 class Clamp(Function):
@@ -208,6 +258,12 @@ class Clamp(Function):
             g * above if len(need) > 2 and need[2] else None,
         )
 
+    @staticmethod
+    def vjp(ctx, g):
+        # the masks do not depend on the values (almost everywhere): backward's, as constants
+        masks = Clamp.backward(ctx, backend.array_module(ctx.args[0].data).ones(g.shape, g.dtype))
+        return tuple(None if m is None else g * higher_order.constant(m) for m in masks)
+
 
 class Relu(Function):
     @staticmethod
@@ -220,6 +276,10 @@ class Relu(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * (out > 0)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g * higher_order.constant(ctx.args[0].data > 0)
 
 
 class Sigmoid(Function):
@@ -237,6 +297,11 @@ class Sigmoid(Function):
         (s,) = ctx.saved_tensors
         return g * s * (1 - s)
 
+    @staticmethod
+    def vjp(ctx, g):
+        s = sigmoid(ctx.args[0])
+        return g * s * (1 - s)
+
 
 class Tanh(Function):
     @staticmethod
@@ -250,8 +315,15 @@ class Tanh(Function):
         (t,) = ctx.saved_tensors
         return g * (1 - t * t)
 
+    @staticmethod
+    def vjp(ctx, g):
+        t = tanh(ctx.args[0])
+        return g * (1 - t * t)
+
 
 class Where(Function):
+    linear = (1, 2)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)

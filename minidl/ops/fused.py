@@ -27,6 +27,13 @@ class Atan2(Function):
         r2 = x * x + y * y
         return g * x / r2, -g * y / r2
 
+    @staticmethod
+    def vjp(ctx, g):
+        y, x = ctx.args
+        r2 = x * x + y * y
+        need = ctx.needs_input_grad
+        return (g * x / r2 if need[0] else None, -g * y / r2 if need[1] else None)
+
 
 class Xlogy(Function):
     """x · log(y), defined as 0 where x = 0 (even for y = 0); ∂/∂x = log y, ∂/∂y = x / y."""
@@ -45,6 +52,15 @@ class Xlogy(Function):
         with _quiet():
             gx = g * xp.where(x == 0, 0, xp.log(y)) if ctx.needs_input_grad[0] else None
             gy = g * x / y if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.args
+        need = ctx.needs_input_grad
+        nonzero = backend.array_module(ctx.saved_tensors[0]).asarray(ctx.saved_tensors[0] != 0)
+        gx = g * xlogy(nonzero.astype(g.dtype), y) if need[0] else None
+        gy = g * x / y if need[1] else None
         return gx, gy
 
 

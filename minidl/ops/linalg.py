@@ -39,6 +39,24 @@ class MatMul(Function):
             gb = gb[..., 0] if b.ndim == 1 else gb
         return ga, gb
 
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = ctx.args
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = g.unsqueeze(-2) if b.ndim > 1 else g.unsqueeze(-1)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = matmul(g, b2.mT)
+            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+        if ctx.needs_input_grad[1]:
+            gb = matmul(a2.mT, g)
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy's (and PyTorch's) rules for vectors and batch dims.

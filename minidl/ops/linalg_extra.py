@@ -40,6 +40,11 @@ class Inv(Function):
         Yt = Y.swapaxes(-1, -2)
         return -(Yt @ G @ Yt)
 
+    @staticmethod
+    def vjp(ctx, G):
+        Yt = inv(ctx.args[0]).mT
+        return -(Yt @ G @ Yt)
+
 
 class Det(Function):
     @staticmethod
@@ -56,6 +61,11 @@ class Det(Function):
         # d·A⁻ᵀ is the adjugate's transpose; it needs A invertible (as PyTorch's default path)
         return (g * d)[..., None, None] * xp.linalg.inv(A).swapaxes(-1, -2)
 
+    @staticmethod
+    def vjp(ctx, g):
+        (A,) = ctx.args
+        return (g * det(A)).unsqueeze(-1).unsqueeze(-1) * inv(A).mT
+
 
 class SingularValues(Function):
     """σ of A = U diag(σ) Vᵀ; dσ_i/dA = u_i v_iᵀ, so dA = U diag(g) Vᵀ (distinct σ assumed)."""
@@ -71,6 +81,13 @@ class SingularValues(Function):
     def backward(ctx, g):
         U, Vt = ctx.saved_tensors
         return (U * g[..., None, :]) @ Vt
+
+    @staticmethod
+    def vjp(ctx, g):
+        raise NotImplementedError(
+            "svdvals: its backward is not differentiable (create_graph=True); it would need the "
+            "derivatives of U and V, which minidl does not compute"
+        )
 
 
 class Solve(Function):
@@ -94,6 +111,19 @@ class Solve(Function):
             dB = xp.linalg.solve(At, G)
             dA = -dB @ X.swapaxes(-1, -2)
         return dA, dB, None
+
+    @staticmethod
+    def vjp(ctx, G):
+        A, B, vector = ctx.args
+        X = solve(A, B)
+        if vector:
+            dB = solve(A.mT, G)
+            dA = -dB.unsqueeze(-1) * X.unsqueeze(-2)
+        else:
+            dB = solve(A.mT, G)
+            dA = -dB @ X.mT
+        need = ctx.needs_input_grad
+        return (dA if need[0] else None, dB if need[1] else None, None)
 
 
 def inv(A: Tensor) -> Tensor:

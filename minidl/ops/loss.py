@@ -33,6 +33,8 @@ class NLLLoss(Function):
     ``target`` holds a valid class everywhere (ignored positions have weight 0).
     """
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, logp, target, weight, reduction):
         xp = backend.array_module(logp)
@@ -370,6 +372,14 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):  # ±inf at x = 0 or 1, as PyTorch's
             gt = -g * xp.log(x / (1 - x)) if ctx.needs_input_grad[1] else None
         return gx, gt, None
+
+    @staticmethod
+    def composite(ctx, x, t, w):
+        from .elementwise import clamp, log
+        from .pointwise import log1p
+
+        loss = (t - 1) * clamp(log1p(-x), min=-100) - t * clamp(log(x), min=-100)
+        return loss if w is None else loss * w
 
 
 def binary_cross_entropy(

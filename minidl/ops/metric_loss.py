@@ -24,6 +24,7 @@ from .distance import (
     norm_and_grad,
     normalize,  # noqa: F401  (its old home: minidl.ops.metric_loss.normalize)
     pairwise_distance,
+    recorded_norm,
 )
 from .elementwise import add, clamp, minimum, mul, relu, sub
 from .loss_args import check_reduction, legacy_reduction, reduce_loss
@@ -81,6 +82,16 @@ class TripletMarginLoss(Function):
         grad_p = h * (-u_ap - w_pn * u_pn)
         grad_n = h * (w_an * u_an + w_pn * u_pn)
         return grad_a, grad_p, grad_n, None, None, None, None, None
+
+    @staticmethod
+    def composite(ctx, a, p, n, margin, norm_p, eps, swap, squared):
+        from .elementwise import clamp, minimum
+
+        d_ap = recorded_norm(a - p + eps, norm_p, -1, False, squared)
+        d_an = recorded_norm(a - n + eps, norm_p, -1, False, squared)
+        if swap:
+            d_an = minimum(d_an, recorded_norm(p - n + eps, norm_p, -1, False, squared))
+        return clamp(margin + d_ap - d_an, min=0)
 
 
 def triplet_margin_loss(

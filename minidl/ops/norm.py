@@ -60,6 +60,22 @@ class BatchNorm(Function):
                 dx = dx_hat * inv_std.reshape(shape)
         return dx, dw, db, None, None, None, None, None
 
+    @staticmethod
+    def composite(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        # the forward with recorded ops; the running statistics were updated once, by the
+        # forward itself, and are constants here
+        from .elementwise import sqrt
+
+        axes, shape = ctx.axes, ctx.shape
+        if training:
+            mean = x.mean(dim=axes, keepdim=True)
+            var = ((x - mean) ** 2).mean(dim=axes, keepdim=True)
+            x_hat = (x - mean) / sqrt(var + eps)
+        else:
+            x_hat = (x - ctx.saved_tensors[1].reshape(shape)) * ctx.saved_tensors[2].reshape(shape)
+        y = x_hat if weight is None else x_hat * weight.reshape(shape)
+        return y if bias is None else y + bias.reshape(shape)
+
 
 def _array(t: Any) -> Any:
     return t.data if isinstance(t, Tensor) else t

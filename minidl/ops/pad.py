@@ -70,6 +70,10 @@ def _scatter_add(g: Any, axis: int, index: np.ndarray, n: int) -> Any:
 class Pad(Function):
     """``widths`` is one (left, right) pair per dim of ``a``, (0, 0) where it is not padded."""
 
+    affine = (3,)
+
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, widths, mode, value):
         ctx.widths, ctx.mode, ctx.shape = widths, mode, a.shape

@@ -34,10 +34,22 @@ def unary(name: str, value: Callable[[Any, Any], Any], derivative: Rule | None) 
         xp = backend.array_module(a)
         return g * derivative(xp, a, y) if derivative else xp.zeros_like(a)
 
+    def vjp(ctx, g):
+        # the same rule on Tensors (a namespace of recorded ops for ``xp``): differentiable
+        from .. import higher_order
+
+        (x,) = ctx.args
+        if derivative is None:
+            return g * 0.0
+        return g * derivative(higher_order.tensor_namespace(), x, op.apply(x))
+
     op = type(
         name.capitalize(),
         (Function,),
-        {"forward": staticmethod(forward), "backward": staticmethod(backward)},
+        {
+            k: staticmethod(f)
+            for k, f in (("forward", forward), ("backward", backward), ("vjp", vjp))
+        },
     )
 
     def apply(input: Tensor) -> Tensor:

@@ -35,6 +35,14 @@ class XLogX(Function):
         t, log_t = ctx.saved_tensors
         return g * backend.array_module(t).where(t == 0, np.nan, log_t + 1)
 
+    @staticmethod
+    def vjp(ctx, g):
+        from .elementwise import log, where
+
+        (t,) = ctx.args
+        with np.errstate(divide="ignore"):
+            return g * where(t.data == 0, np.nan, log(t) + 1)
+
 
 def kl_div(
     input: Tensor,

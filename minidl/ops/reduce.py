@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, higher_order
 from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import exp, log, mul, neg, sqrt, sub
@@ -58,6 +58,8 @@ def expand_back(g: Any, dims: tuple[int, ...], keepdim: bool, shape: tuple[int, 
 
 
 class Sum(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
@@ -85,6 +87,14 @@ class Amax(Function):
         share = winners / winners.sum(axis=ctx.dims, keepdims=True)
         return expand_back(g, ctx.dims, ctx.keepdim, a.shape) * share, None, None
 
+    @staticmethod
+    def vjp(ctx, g, *_):
+        a, out = ctx.saved_tensors
+        winners = a == out
+        share = higher_order.constant(winners / winners.sum(axis=ctx.dims, keepdims=True))
+        kept = tuple(1 if d in ctx.dims else n for d, n in enumerate(a.shape))
+        return g.reshape(kept) * share, None, None
+
 
 class Prod(Function):
     """p = Π x_i; ∂p/∂x_i = Π_{j≠i} x_j, from exclusive cumulative products on both sides
@@ -105,6 +115,19 @@ class Prod(Function):
         if d is None:  # every value: flatten, then reshape back
             return (_prod_grad(xp, a.reshape(-1), 0) * g).reshape(a.shape), None, None
         return _prod_grad(xp, a, d) * expand_back(g, (d,), ctx.keepdim, a.shape), None, None
+
+    @staticmethod
+    def composite(ctx, a, dim, keepdim):
+        # the product as recorded multiplications along the dim (zeros need no division)
+        x, d = (a.reshape(-1), 0) if dim is None else (a, dim)
+        if x.shape[d] == 0:
+            return Prod.apply(a, dim, keepdim)
+        out = x.narrow(d, 0, 1)
+        for i in range(1, x.shape[d]):
+            out = out * x.narrow(d, i, 1)
+        if dim is None:
+            return out.reshape(()) if not keepdim else out.reshape((1,) * a.ndim)
+        return out if keepdim else out.squeeze(d)
 
 
 def _prod_grad(xp: Any, a: Any, d: int) -> Any:

@@ -15,6 +15,8 @@ from .select import _check_index, _full_index, _one_dim, index_select
 class Scatter(Function):
     """out = input, then out[index[i]] (along ``dim``) = src[i] (``add``: += src[i])."""
 
+    linear = (0, 2)
+
     @staticmethod
     def forward(ctx, a, index, src, dim, add):
         xp = backend.array_module(a)

@@ -41,6 +41,8 @@ def _full_index(xp: Any, index: Any, dim: int) -> tuple[Any, ...]:
 class TakeAlongDim(Function):
     """out[..., i, ...] = a[..., index[..., i, ...], ...] along ``dim``."""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, index, dim):
         ctx.shape, ctx.dtype, ctx.dim = a.shape, a.dtype, dim

@@ -20,6 +20,8 @@ from ..tensor import Tensor, _dim
 
 
 class Reshape(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -31,6 +33,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, axes):
         ctx.inverse = tuple(np.argsort(axes))
@@ -42,6 +46,8 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, shape):
         return backend.array_module(a).broadcast_to(a, shape)
@@ -194,6 +200,8 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
 
 
 class Flip(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -220,6 +228,8 @@ def flipud(input: Tensor) -> Tensor:
 
 
 class Roll(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims
@@ -286,6 +296,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 class Clone(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()
@@ -321,6 +333,8 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
@@ -349,6 +363,8 @@ def getitem(a: Tensor, index: Any) -> Tensor:
 
 
 class ToDevice(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, device):
         ctx.source = backend.device_of(a)
@@ -360,6 +376,8 @@ class ToDevice(Function):
 
 
 class AsType(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.source = a.dtype

@@ -38,6 +38,13 @@ class LogSoftmax(Function):
         xp = backend.array_module(out)
         return g - xp.exp(out) * g.sum(axis=ctx.axis, keepdims=True), None
 
+    @staticmethod
+    def composite(ctx, x, axis):
+        from .elementwise import exp, log
+
+        shifted = x - x.data.max(axis=axis, keepdims=True)  # the shift is a constant
+        return shifted - log(exp(shifted).sum(dim=axis, keepdim=True))
+
 
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - max x) / Σ_j exp(x_j - max x);
@@ -57,9 +64,18 @@ class Softmax(Function):
         (s,) = ctx.saved_tensors
         return s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)), None
 
+    @staticmethod
+    def composite(ctx, x, axis):
+        from .elementwise import exp
+
+        e = exp(x - x.data.max(axis=axis, keepdims=True))
+        return e / e.sum(dim=axis, keepdim=True)
+
 
 class _Empty(Function):
     """An empty input: the output is empty too, and so is its gradient."""
+
+    linear = (0,)
 
     @staticmethod
     def forward(ctx, x):

@@ -9,6 +9,12 @@ checks use it:
   cotangent ``v`` equal PyTorch's;
 - `check_float32`: float32 inputs give float32 outputs and float32 gradients.
 
+and two check the backward itself (``create_graph=True``), bound by `second_order_tests`:
+
+- `check_gradgradcheck`: ``md.gradgradcheck`` in float64;
+- `check_second_order_against_torch`: for random ``v`` and ``w``, the gradients of
+  ``<∇ₓ<out, v>, w>`` w.r.t. the inputs and ``v`` equal PyTorch's.
+
 Values stay away from kinks, where finite differences (and the choice of subgradient) are
 meaningless: "off_grid" values lie 0.15 to 0.35 past a multiple of 0.5 (so 0, ±0.5, ±1 are
 safe places for a relu/abs/clamp kink), "near_grid" values lie within 0.05 of one (so an
@@ -160,6 +166,105 @@ def check_float32(case: OpCase, data: st.DataObject) -> None:
         for t in tensors:
             if t.grad is not None:
                 assert t.grad.dtype == np.float32, f"{case}: float32 input got {t.grad.dtype} grad"
+
+
+def check_gradgradcheck(case: OpCase, data: st.DataObject) -> None:
+    inputs = case.draw(data)
+    tensors = _md_inputs(inputs)
+    assert md.gradgradcheck(lambda *ts: case.md(*ts, **inputs.kwargs), tensors)
+
+
+def _second_order(lib: Any, grad: Callable, out: Any, inputs: list[Any], v: Any, w: list) -> list:
+    """The gradients of ``<∇<out, v>, w>`` w.r.t. ``inputs`` and ``v`` (zeros where unused)."""
+    firsts = grad(out, inputs, v, create_graph=True, allow_unused=True)
+    total = sum((f * wk).sum() for f, wk in zip(firsts, w) if f is not None)
+    if not getattr(total, "requires_grad", False):
+        return [np.zeros(tuple(t.shape)) for t in [*inputs, v]]
+    seconds = grad(total, [*inputs, v], allow_unused=True)
+    return [
+        np.zeros(tuple(t.shape)) if s is None else _to_numpy(lib, s)
+        for s, t in zip(seconds, [*inputs, v])
+    ]
+
+
+def _to_numpy(lib: Any, t: Any) -> np.ndarray:
+    if lib is md:
+        return t.numpy()
+    return t.detach().numpy(force=True)  # force: torch's efficient zero tensors (abs'' = 0)
+
+
+def check_second_order_against_torch(case: OpCase, data: st.DataObject, torch: Any) -> None:
+    inputs = case.draw(data)
+    ours = _md_inputs(inputs)
+    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs.arrays]
+    out = case.md(*ours, **inputs.kwargs)
+    expected = case.torch(torch, *theirs, **inputs.kwargs)
+    if not out.requires_grad:
+        return
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal(out.shape)
+    w = [rng.standard_normal(a.shape) for a in inputs.arrays if a.dtype.kind == "f"]
+    got = _second_order(
+        md,
+        md.autograd.grad,
+        out,
+        [t for t in ours if t.requires_grad],
+        md.tensor(v, requires_grad=True),
+        w,
+    )
+    want = _second_order(
+        torch,
+        torch.autograd.grad,
+        expected,
+        [t for t in theirs if t.requires_grad],
+        torch.tensor(v, requires_grad=True),
+        [torch.tensor(x) for x in w],
+    )
+    for k, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(
+            # rtol 1e-7: the two libraries' second derivatives take different (equal) formulas
+            a,
+            b,
+            rtol=1e-7,
+            atol=1e-9,
+            err_msg=f"{case} second-order gradient {k}",
+        )
+
+
+def second_order_tests(
+    cases: list[OpCase],
+    gradgrad_examples: int = 4,
+    torch_examples: int = 4,
+    no_torch_oracle: dict[str, str] | None = None,
+) -> tuple[Callable, ...]:
+    """The two tests of each op's differentiable backward, bound like `op_tests`::
+
+        test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)
+
+    ``no_torch_oracle`` names the cases PyTorch cannot differentiate twice, each with the
+    reason; they are left out of the PyTorch comparison only (gradgradcheck still runs).
+    """
+    excluded = no_torch_oracle or {}
+    unknown = set(excluded) - {c.name for c in cases}
+    if unknown:
+        raise ValueError(f"no_torch_oracle names unknown cases: {sorted(unknown)}")
+    oracle_cases = [c for c in cases if c.name not in excluded]
+    import pytest
+    from hypothesis import given, settings
+
+    @pytest.mark.parametrize("case", cases, ids=str)
+    @settings(max_examples=gradgrad_examples)
+    @given(data=st.data())
+    def test_gradgradcheck(case, data):
+        check_gradgradcheck(case, data)
+
+    @pytest.mark.parametrize("case", oracle_cases, ids=str)
+    @settings(max_examples=torch_examples)
+    @given(data=st.data())
+    def test_second_order_matches_torch(case, data, torch):
+        check_second_order_against_torch(case, data, torch)
+
+    return test_gradgradcheck, test_second_order_matches_torch
 
 
 def op_tests(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, shapes, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, shapes, values
 
 import minidl as md
 import minidl.nn.functional as F
@@ -190,3 +190,6 @@ def test_bad_arguments_name_the_op_the_argument_and_the_value():
     for error, message, call in cases:
         with pytest.raises(error, match=message):
             call()
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

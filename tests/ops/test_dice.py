@@ -49,6 +49,7 @@ def test_gradcheck_multiclass(include_background, per_image):
     x = _logits(rng, (2, 3, 4, 5))
     t = rng.integers(0, 3, (2, 4, 5))
     md.gradcheck(lambda x: F.dice_loss(x, t, 1.0, include_background, per_image), [x])
+    md.gradgradcheck(lambda x: F.dice_loss(x, t, 1.0, include_background, per_image), [x])
 
 
 def test_gradcheck_binary_with_soft_targets():
@@ -56,6 +57,7 @@ def test_gradcheck_binary_with_soft_targets():
     x = _logits(rng, (2, 1, 4, 4))
     t = rng.random((2, 1, 4, 4))
     md.gradcheck(lambda x: F.dice_loss(x, t, smooth=0.5), [x])
+    md.gradgradcheck(lambda x: F.dice_loss(x, t, smooth=0.5), [x])
 
 
 def test_hard_dice_of_confident_logits_matches_the_metric():

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -153,3 +153,6 @@ def test_bad_arguments_name_the_op_the_argument_and_the_value():
         F.normalize(a, out=a)
     with pytest.raises(TypeError, match="normalize: eps must be a number, got None"):
         F.normalize(a, eps=None)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

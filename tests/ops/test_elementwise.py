@@ -11,6 +11,7 @@ from op_harness import (
     OpCase,
     binary,
     op_tests,
+    second_order_tests,
     unary,
     values,
 )
@@ -141,3 +142,6 @@ def test_where_rejects_non_bool_condition_and_bad_shapes():
 def test_clamp_needs_a_bound():
     with pytest.raises(ValueError, match="clamp: give at least one of min and max"):
         md.clamp(md.ones(3))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -9,6 +9,7 @@ from op_harness import (
     Inputs,
     OpCase,
     op_tests,
+    second_order_tests,
     values,
 )
 
@@ -47,3 +48,6 @@ test_gradcheck, test_matches_torch, test_float32_in_float32_out = op_tests(CASES
 def test_shape_mismatch_names_op_and_shapes(a, b, message):
     with pytest.raises(ValueError, match=message):
         md.zeros(*a) @ md.zeros(*b)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

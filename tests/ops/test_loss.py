@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -307,3 +307,6 @@ def test_gpu_marks_out_of_range_targets_with_nan_instead_of_raising():
     np.testing.assert_array_equal(safe2, [0, 2, 0, 0, 1])
     assert w2.dtype == np.float32
     np.testing.assert_array_equal(np.isnan(w2), [False, False, True, True, False])
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

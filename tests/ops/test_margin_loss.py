@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -135,3 +135,12 @@ def test_bad_arguments_name_the_op_the_argument_and_the_value():
         F.margin_ranking_loss(x, x, np.ones(3))
     with pytest.raises(ValueError, match="MultiMarginLoss: only p == 1 and p == 2"):
         nn.MultiMarginLoss(p=0)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(
+    CASES,
+    no_torch_oracle={
+        "multi_margin_loss": "PyTorch 2.13: derivative for multi_margin_loss_backward is "
+        "not implemented"
+    },
+)

@@ -39,6 +39,7 @@ def test_triplet_gradcheck(p, swap, squared):
     loss = fn(*inputs)
     assert (loss.numpy() > 0).any() and (loss.numpy() == 0).any()  # both sides of the hinge
     assert md.gradcheck(fn, inputs)
+    assert md.gradgradcheck(fn, inputs)
 
 
 def test_contrastive_gradcheck():
@@ -49,6 +50,7 @@ def test_contrastive_gradcheck():
     assert np.abs(d - margin).min() > 1e-3
     same = np.array([1, 0, 1, 0, 0, 1, 0, 0])
     assert md.gradcheck(lambda a, b: F.contrastive_loss(a, b, same, margin), [x1, x2])
+    assert md.gradgradcheck(lambda a, b: F.contrastive_loss(a, b, same, margin), [x1, x2])
 
 
 def test_contrastive_matches_its_formula():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, shapes, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, shapes, values
 
 import minidl as md
 import minidl.nn.functional as F
@@ -118,3 +118,6 @@ def test_pytorch_refuses_the_same(shape, pad, kwargs, error, message, torch):
     """Each BAD case is one PyTorch refuses too (so our rules are not stricter by mistake)."""
     with pytest.raises((RuntimeError, NotImplementedError, TypeError)):
         torch.nn.functional.pad(torch.ones(*shape), pad, **kwargs)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -118,3 +118,6 @@ def test_bad_arguments_name_the_op_the_argument_and_the_value():
         F.gaussian_nll_loss(x, x, -np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"gaussian_nll_loss: var of shape \(3, 3\) does not"):
         F.gaussian_nll_loss(x, x, np.ones((3, 3)))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -10,6 +10,7 @@ from op_harness import (
     OpCase,
     draw_axis,
     op_tests,
+    second_order_tests,
     shapes,
     values,
 )
@@ -104,3 +105,6 @@ def test_max_of_empty_tensor_is_an_error():
         md.max(md.zeros(0, 3))
     with pytest.raises(IndexError, match="max: cannot reduce dim 0 of size 0"):
         md.max(md.zeros(0, 3), 0)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

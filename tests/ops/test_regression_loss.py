@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -116,3 +116,6 @@ def test_bad_arguments_name_the_op_the_argument_and_the_value():
         F.mse_loss(x, np.ones(4))
     with pytest.raises(TypeError, match="mse_loss: target must hold numbers, got dtype <U1"):
         F.mse_loss(x, np.array(["a"]))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -12,6 +12,7 @@ from op_harness import (
     Inputs,
     OpCase,
     op_tests,
+    second_order_tests,
     shapes,
     values,
 )
@@ -283,3 +284,6 @@ def test_permute_and_broadcast_errors_name_the_op():
 def test_index_out_of_range_names_the_op():
     with pytest.raises(IndexError, match=r"getitem: index .* does not fit shape \(2, 3\)"):
         md.ones(2, 3)[5]
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

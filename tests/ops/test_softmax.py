@@ -10,6 +10,7 @@ from op_harness import (
     Inputs,
     OpCase,
     op_tests,
+    second_order_tests,
     shapes,
 )
 
@@ -116,3 +117,6 @@ def test_modules_take_torch_arguments(torch):
         nn.Softmax()(md.tensor(x))
     with pytest.raises(ValueError, match="Softmax2d: expected input of shape"):
         nn.Softmax2d()(md.ones(2, 3))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -325,3 +325,22 @@ def test_gradcheck(name, arrays, fn):
         return sum(((o * o).sum() for o in outs), md.tensor(0.0, dtype=md.float64))
 
     md.gradcheck(scalar, [md.tensor(a, requires_grad=True) for a in arrays])
+
+
+# svdvals (and the nuclear norm, its sum) have no differentiable backward: that would need
+# the derivatives of U and V; test_svdvals_says_create_graph_is_unsupported checks the error
+TWICE = [c for c in GRADCHECKED if c[0] not in ("linalg_svdvals", "linalg_norm_nuc")]
+
+
+@pytest.mark.parametrize("name,arrays,fn", TWICE, ids=[c[0] for c in TWICE])
+def test_gradgradcheck(name, arrays, fn):
+    def outputs(*ts):
+        return tuple(o for o in _outputs(fn(md, *ts)) if o.dtype.kind == "f")
+
+    md.gradgradcheck(outputs, [md.tensor(a, requires_grad=True) for a in arrays])
+
+
+def test_svdvals_says_create_graph_is_unsupported():
+    a = md.tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="svdvals: its backward is not differentiable"):
+        md.autograd.grad(md.linalg.svdvals(a).sum(), a, create_graph=True)
