@@ -5,7 +5,15 @@ import minidl as md, minidl.nn as nn, minidl.nn.functional as F
 
 import numpy as _np
 
-from . import backend, config, cuda, geometry, kernels, ops
+from . import (
+    backend,
+    config,
+    cuda,
+    geometry,
+    higher_order,  # noqa: F401, E402 - create_graph=True: sets autograd.differentiable_backward
+    kernels,
+    ops,
+)
 from .autograd import Function, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .creation import (
     arange,

@@ -46,6 +46,10 @@ _grad_enabled = True
 # is imported: that module builds on this one, so this one cannot import it.
 tensor_type: type[Tensor] | None = None
 
+# What ``create_graph=True`` runs at each node: `higher_order.vjp`, which sets it as it is
+# imported (it builds on this module, so this one cannot import it).
+differentiable_backward: Any = None
+
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
@@ -540,8 +544,6 @@ def _run_node_differentiably(
 ) -> None:
     """`_run_node` for ``create_graph=True``: Tensors in, Tensors out, the backward recorded
     (`higher_order.vjp`)."""
-    from . import higher_order  # it builds on the ops, which build on this module
-
     Tensor: Any = tensor_type
     _hook_and_capture(node, grads, owner)
     for i, t in node.retained.items() if owner.captured is None else ():
@@ -556,7 +558,7 @@ def _run_node_differentiably(
         event = prof.begin(node.fn.__name__, "backward", profiler.shapes_of(grads))
     try:
         with enable_grad():
-            in_grads = higher_order.vjp(node, grads)
+            in_grads = differentiable_backward(node, grads)
     finally:
         if event is not None:
             prof.end(event)

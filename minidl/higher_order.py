@@ -20,7 +20,6 @@ An op with none of these raises `NotImplementedError` naming it.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from . import autograd, backend
@@ -191,19 +190,4 @@ def data(a: Any) -> Any:
     return a.data if isinstance(a, Tensor) else a
 
 
-def tensor_namespace() -> SimpleNamespace:
-    """The ``xp`` that lets a derivative rule written for arrays (``xp.cos(x)``) run on
-    Tensors, recorded (the rule table in ops/pointwise.py)."""
-    from . import creation, ops
-
-    return SimpleNamespace(
-        cos=ops.cos,
-        sin=ops.sin,
-        cosh=ops.cosh,
-        sinh=ops.sinh,
-        exp=ops.exp,
-        sqrt=ops.sqrt,
-        log=ops.log,
-        ones_like=lambda x: creation.ones_like(x),
-        full_like=lambda x, v: creation.full_like(x, v),
-    )
+autograd.differentiable_backward = vjp

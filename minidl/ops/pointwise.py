@@ -8,6 +8,7 @@ round, trunc, sign) are flat almost everywhere: their derivative is 0, as PyTorc
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,24 @@ from ..autograd import Function
 from ..tensor import Tensor
 
 Rule = Callable[[Any, Any, Any], Any]  # (xp, x, y) -> array
+
+
+def _recorded_xp() -> SimpleNamespace:
+    """The ``xp`` that runs a rule of the table on Tensors, recorded: for ``create_graph``."""
+    from .elementwise import exp, log, sqrt
+
+    return SimpleNamespace(
+        cos=cos,
+        sin=sin,
+        cosh=cosh,
+        sinh=sinh,
+        exp=exp,
+        sqrt=sqrt,
+        log=log,
+        # constants: their derivative is 0
+        ones_like=lambda x: Tensor(backend.array_module(x.data).ones_like(x.data)),
+        full_like=lambda x, v: Tensor(backend.array_module(x.data).full_like(x.data, v)),
+    )
 
 
 def unary(name: str, value: Callable[[Any, Any], Any], derivative: Rule | None) -> Callable:
@@ -36,12 +55,10 @@ def unary(name: str, value: Callable[[Any, Any], Any], derivative: Rule | None) 
 
     def vjp(ctx, g):
         # the same rule on Tensors (a namespace of recorded ops for ``xp``): differentiable
-        from .. import higher_order
-
         (x,) = ctx.args
         if derivative is None:
             return g * 0.0
-        return g * derivative(higher_order.tensor_namespace(), x, op.apply(x))
+        return g * derivative(_recorded_xp(), x, op.apply(x))
 
     op = type(
         name.capitalize(),
