@@ -219,6 +219,29 @@ def gradgradcheck(
             Tensor(zeros(x.data).zeros_like(x.data)) if g is None else g for g, x in zip(found, wrt)
         )
 
+    # the recorded first derivative must equal the array one (gradcheck below only checks
+    # that it is differentiated consistently)
+    recorded = first_derivative(*inputs, *cotangents)
+    wrt = [inputs[i] for i in checked]
+    with enable_grad():
+        pairs = [(o, v) for o, v in zip(_outputs(fn(*inputs)), cotangents) if o.requires_grad]
+        plain = (
+            grad([o for o, _ in pairs], wrt, [Tensor(v.data) for _, v in pairs], allow_unused=True)
+            if pairs
+            else [None] * len(wrt)
+        )
+    for k, (r, p) in enumerate(zip(recorded, plain)):
+        p_data = backend.to_numpy(p.data) if p is not None else 0 * backend.to_numpy(r.data)
+        if not np.allclose(backend.to_numpy(r.data), p_data, rtol=rtol, atol=atol):
+            message = (
+                f"gradgradcheck failed: the create_graph=True gradient of input {checked[k]} "
+                f"differs from backward()'s (max |diff| "
+                f"{np.abs(backend.to_numpy(r.data) - p_data).max():.3g})"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            print(message)
+            return False
     return gradcheck(
         first_derivative,
         (*inputs, *cotangents),

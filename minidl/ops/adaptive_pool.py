@@ -27,7 +27,7 @@ from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
-from .pool import batched, check_pool_input
+from .pool import batched, check_pool_input, scatter_to_maxima
 from .separable import separable
 
 
@@ -82,6 +82,11 @@ class AdaptiveMaxPool2d(Function):
     def backward(ctx, dout, dindices):
         (indices,) = ctx.saved_tensors
         return kernels.get("max_pool2d_backward", dout)(dout, indices, *ctx.size), None
+
+    @staticmethod
+    def vjp(ctx, dout, dindices):
+        (indices,) = ctx.saved_tensors
+        return scatter_to_maxima(dout, indices, ctx.size), None
 
 
 def _output_size(op: str, x: Any, output_size: Any) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import kernels
 from ..autograd import Function
 from .conv_args import bias_grad
+from .conv_double import conv2d_grads
 
 
 class Conv2dDepthwise(Function):
@@ -30,3 +31,8 @@ class Conv2dDepthwise(Function):
         if need_x:
             dx = kernels.get("conv2d_depthwise_input_grad", dy)(dy, w, x.shape, *ctx.geometry)
         return dx, dw, db, None, None, None
+
+    @staticmethod
+    def vjp(ctx, dy):
+        groups = ctx.args[0].shape[1]  # depthwise: one group per input channel
+        return (*conv2d_grads(ctx, dy, *ctx.args[3:], groups), None, None, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import kernels
 from ..autograd import Function
+from .conv_double import conv2d_grads
 from .conv_gemm import channels_first, input_grad
 
 
@@ -33,3 +34,7 @@ class Conv2dDirect(Function):
             geometry = (*w.shape[2:], 1, 1, *ctx.padding, 1, 1)
             dx = input_grad(channels_first(dy), w, dy.shape, x.shape, geometry)
         return dx, dw if need_w else None, db if need_b else None, None
+
+    @staticmethod
+    def vjp(ctx, dy):
+        return (*conv2d_grads(ctx, dy, (1, 1), ctx.padding, (1, 1), 1), None)

@@ -28,6 +28,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..geometry import conv_output_size
 from .conv_args import bias_grad
+from .conv_double import conv2d_grads
 from .workspace import workspace
 
 
@@ -119,3 +120,7 @@ class Conv2dIm2col(Function):
         if need_x:
             dx = input_grad(dy2d, w, dy.shape, x.shape, ctx.geometry, G)
         return dx, dw, db, None, None, None, None
+
+    @staticmethod
+    def vjp(ctx, dy):
+        return (*conv2d_grads(ctx, dy, *ctx.args[3:]), None, None, None, None)

@@ -13,6 +13,7 @@ from ..backend import array_module
 from ..geometry import Pair, pair, transpose_output_size
 from ..tensor import Tensor
 from .conv_args import bias_grad, checked
+from .conv_double import conv_transpose2d_grads
 from .conv_gemm import batch_first, channels_first, gemm_to_cols, im2col, split
 
 
@@ -57,6 +58,12 @@ class ConvTranspose2d(Function):
             dx2d = xp.matmul(split(w2d, G), split(cols2d, G)).reshape(C_in, -1)
             dx = batch_first(dx2d, N, H, W)
         return dx, dw, db, None, None, None, None, None
+
+    @staticmethod
+    def vjp(ctx, dy):
+        stride, padding, _, dilation, groups = ctx.args[3:]  # output_padding: in dy's size
+        grads = conv_transpose2d_grads(ctx, dy, stride, padding, dilation, groups)
+        return (*grads, None, None, None, None, None)
 
 
 def conv_transpose2d(

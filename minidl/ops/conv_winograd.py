@@ -22,6 +22,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
 from .conv_args import bias_grad
+from .conv_double import conv2d_grads
 from .workspace import workspace
 
 
@@ -74,6 +75,10 @@ class Conv2dWinograd(Function):
             dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
         return dx, dw, db, None
 
+    @staticmethod
+    def vjp(ctx, dy):
+        return (*conv2d_grads(ctx, dy, (1, 1), ctx.padding, (1, 1), 1), None)
+
 
 class Conv2dWinogradFused(Function):
     """One kernel per convolution: each block of tile rows is transformed, multiplied and
@@ -104,3 +109,7 @@ class Conv2dWinogradFused(Function):
             conv = kernels.get("winograd_conv", dy)
             dx = conv(dy, filter_transform(w_adjoint), 2 - PH, 2 - PW)
         return dx, dw, db, None
+
+    @staticmethod
+    def vjp(ctx, dy):
+        return (*conv2d_grads(ctx, dy, (1, 1), ctx.padding, (1, 1), 1), None)

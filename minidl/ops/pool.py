@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .. import kernels
+from .. import higher_order, kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..geometry import Pair, check_image, end_padding, pair, pool_output_size, window_tap
@@ -42,6 +42,21 @@ class MaxPool2dWithIndices(Function):
         dx = kernels.get("max_pool2d_backward", dout)(dout, indices, *ctx.size)
         return dx, None, None
 
+    @staticmethod
+    def vjp(ctx, dout, dindices):
+        (indices,) = ctx.saved_tensors
+        return scatter_to_maxima(dout, indices, ctx.size), None, None
+
+
+def scatter_to_maxima(dout: Tensor, indices: Any, size: tuple[int, int]) -> Tensor:
+    """Max-pooling's backward as recorded ops: each output's gradient added at its maximum,
+    ``indices`` (N, C, OH, OW) holding offsets into the (H, W) plane of ``size``."""
+    N, C = dout.shape[:2]
+    H, W = size
+    zeros = higher_order.constant(array_module(indices).zeros((N, C, H * W), dout.dtype))
+    flat = zeros.scatter_add(2, indices.reshape(N, C, -1), dout.reshape(N, C, -1))
+    return flat.reshape(N, C, H, W)
+
 
 class MaxUnpool2d(Function):
     @staticmethod
@@ -61,8 +76,19 @@ class MaxUnpool2d(Function):
         starts = (xp.arange(N * C) * (OH * OW)).reshape(N, C, 1, 1)
         return xp.take(dout.reshape(-1), indices + starts), None, None
 
+    @staticmethod
+    def vjp(ctx, dout):
+        # the same gather; not `linear`: with repeated indices the forward writes once, so
+        # it is not this gather's transpose (take_along_dim's own backward sums, as it must)
+        (indices,) = ctx.saved_tensors
+        N, C = indices.shape[:2]
+        picked = dout.reshape(N, C, -1).take_along_dim(indices.reshape(N, C, -1), 2)
+        return picked.reshape(indices.shape), None, None
+
 
 class AvgPool2d(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, geometry, out_size, divisor):
         xp = array_module(x)

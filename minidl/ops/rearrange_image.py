@@ -57,6 +57,8 @@ class Unfold(Function):
     """cols[n, (c, i, j), (oh, ow)] = x[n, c, oh·SH - PH + i·DH, ow·SW - PW + j·DW]; the
     backward adds every column back where it was read (col2im)."""
 
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, geometry):
         KH, KW, SH, SW, PH, PW, DH, DW = geometry
@@ -84,6 +86,8 @@ def _col2im(g: Any, shape: tuple, geometry: tuple) -> Any:
 
 class Fold(Function):
     """The adjoint of `Unfold`: columns summed back into an image."""
+
+    linear = (0,)
 
     @staticmethod
     def forward(ctx, cols, shape, geometry):

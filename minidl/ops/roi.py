@@ -15,13 +15,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend, kernels
+from .. import backend, higher_order, kernels
 from ..autograd import Function
 from ..geometry import Pair, check_image, pair
 from ..tensor import Tensor
 
 
 class RoIAlign(Function):
+    linear = (0,)  # boxes get no gradient (as in torchvision)
+
     @staticmethod
     def forward(ctx, x, boxes, PH, PW, spatial_scale, sampling_ratio, aligned):
         ctx.save_for_backward(boxes)
@@ -57,6 +59,20 @@ class RoIPool(Function):
         flat = (b * C + c) * (H * W) + argmax  # (K, C, PH, PW)
         won = argmax >= 0  # empty bins (argmax -1) pass nothing back
         backend.scatter_add(grad_x, flat[won], grad[won])
+        return grad_x.reshape(N, C, H, W), None, None, None, None
+
+    @staticmethod
+    def vjp(ctx, grad):
+        # the backward's scatter as recorded ops; an empty bin sends 0 to a valid dummy place
+        boxes, argmax = ctx.saved_tensors
+        xp = backend.array_module(argmax)
+        N, C, H, W = ctx.x_shape
+        b = xp.asarray(boxes[:, 0]).astype(xp.int64)[:, None, None, None]  # (K, 1, 1, 1)
+        flat = (b * C + xp.arange(C)[None, :, None, None]) * (H * W) + argmax
+        won = argmax >= 0
+        zeros = higher_order.constant(xp.zeros(N * C * H * W, dtype=grad.dtype))
+        sent = grad * higher_order.constant(won.astype(grad.dtype))
+        grad_x = zeros.scatter_add(0, xp.where(won, flat, 0).reshape(-1), sent.reshape(-1))
         return grad_x.reshape(N, C, H, W), None, None, None, None
 
 

@@ -41,6 +41,8 @@ def along_axis(A: Any, x: Any, axis: int) -> Any:
 
 
 class Separable(Function):
+    linear = (0,)  # the matrices are constants (host arrays), not arguments to differentiate
+
     @staticmethod
     def forward(ctx, x, matrices):
         # matrices: host (NumPy) arrays, one per spatial axis (axes 2, 3, ...).

@@ -56,6 +56,8 @@ def _nearest_sources(
 
 
 class NearestUpsample(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, sources):
         # sources: one host (NumPy) int64 array per spatial axis, the input position that
@@ -87,6 +89,8 @@ class NearestUpsample(Function):
 
 
 class BedOfNails(Function):
+    linear = (0,)
+
     @staticmethod
     def forward(ctx, x, scale):
         xp = array_module(x)

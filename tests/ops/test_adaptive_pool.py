@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -119,3 +119,6 @@ def test_bad_input_is_a_value_error_naming_the_op():
         F.adaptive_avg_pool2d(md.tensor(np.zeros((5, 5))), 2)
     with pytest.raises(ValueError, match=r"adaptive_max_pool2d: expected a floating-point"):
         F.adaptive_max_pool2d(md.tensor(np.zeros((1, 5, 5), np.int64)), 2)
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -17,6 +17,7 @@ from op_harness import (
     OpCase,
     check_against_torch,
     op_tests,
+    second_order_tests,
     values,
 )
 
@@ -601,3 +602,6 @@ def test_bias_and_dtype_mismatches_are_value_errors():
         F.conv2d(x, w, md.tensor(np.zeros(3)))
     with pytest.raises(ValueError, match=r"conv2d: weight is float32 but input is float64"):
         F.conv2d(x, md.tensor(np.zeros((2, 1, 3, 3), np.float32)))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_harness import Inputs, OpCase, op_tests, values
+from op_harness import Inputs, OpCase, op_tests, second_order_tests, values
 
 import minidl as md
 import minidl.nn as nn
@@ -149,3 +149,6 @@ def test_upsample_layers_equal_torch(torch):
 def test_unsupported_options_name_the_op_argument_and_value(call, error, message):
     with pytest.raises(error, match=message):
         call(md.tensor(np.zeros((1, 2, 3, 4))))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)

@@ -14,6 +14,7 @@ from op_harness import (
     Inputs,
     OpCase,
     op_tests,
+    second_order_tests,
     values,
 )
 
@@ -337,3 +338,6 @@ BAD = [
 def test_bad_input_is_a_value_error_naming_the_op(call, message):
     with pytest.raises(ValueError, match=message):
         call(md.tensor(np.zeros((1, 3, 5, 5))))
+
+
+test_gradgradcheck, test_second_order_matches_torch = second_order_tests(CASES)
