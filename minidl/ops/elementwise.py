@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend, higher_order
+from .. import backend, higher_order, kernels
 from ..autograd import Function
 from ..tensor import Tensor
 from .counting import nonzero
@@ -266,16 +266,19 @@ class Clamp(Function):
 
 
 class Relu(Function):
+    """Kernels ``relu`` and ``relu_backward`` in minidl/kernels/relu/ (cpu: parallel Numba
+    loops). Only the output is kept: the backward's mask is ``out > 0``."""
+
     @staticmethod
     def forward(ctx, a):
-        out = backend.array_module(a).maximum(a, 0)
+        out = kernels.get("relu", a)(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return kernels.get("relu_backward", g)(g, out)
 
     @staticmethod
     def vjp(ctx, g):

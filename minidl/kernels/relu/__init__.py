@@ -1,0 +1,1 @@
+"""ReLU forward and backward as kernels (reference, cpu, gpu)."""
