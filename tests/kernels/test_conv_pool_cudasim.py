@@ -8,12 +8,9 @@ numba-cuda alone. Shapes are the lab's edge cases: a few hundred to ~2,000 threa
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
 import numpy as np
 import pytest
+from simulator import load_on_simulator
 
 from minidl.kernels.im2col import reference as conv_reference
 from minidl.kernels.im2col.spec import COL2IM_CASES, IM2COL_CASES
@@ -25,16 +22,7 @@ pytestmark = pytest.mark.cudasim
 
 @pytest.fixture(scope="module")
 def gpu():
-    import numba
-
-    if "numba.cuda" in sys.modules and not numba.core.config.ENABLE_CUDASIM:
-        pytest.skip("numba.cuda was imported without the simulator; run `pytest -m cudasim`")
-    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-    numba.core.config.reload_config()
-    return (
-        importlib.import_module("minidl.kernels.im2col.gpu"),
-        importlib.import_module("minidl.kernels.pool.gpu"),
-    )
+    return load_on_simulator("minidl.kernels.im2col.gpu", "minidl.kernels.pool.gpu")
 
 
 @pytest.mark.parametrize("case", IM2COL_CASES, ids=lambda c: c.name)

@@ -8,12 +8,9 @@ case with more elements than the grid has threads (`MAX_BLOCKS` lowered to 2).
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
 import numpy as np
 import pytest
+from simulator import load_on_simulator
 
 from minidl.kernels.relu import reference
 from minidl.kernels.relu.spec import SPECS
@@ -25,13 +22,8 @@ LARGE = ("float32, large enough to run the parallel loop", "float64, parallel lo
 
 @pytest.fixture(scope="module")
 def gpu():
-    import numba
-
-    if "numba.cuda" in sys.modules and not numba.core.config.ENABLE_CUDASIM:
-        pytest.skip("numba.cuda was imported without the simulator; run `pytest -m cudasim`")
-    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-    numba.core.config.reload_config()
-    return importlib.import_module("minidl.kernels.relu.gpu")
+    (gpu,) = load_on_simulator("minidl.kernels.relu.gpu")
+    return gpu
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,11 @@ thread.
 
 from __future__ import annotations
 
-import importlib
 import itertools
-import os
-import sys
 
 import numpy as np
 import pytest
+from simulator import load_on_simulator
 
 from minidl.kernels.roi_align import reference
 from minidl.kernels.roi_align.spec import ROI_ALIGN_BACKWARD_CASES, ROI_ALIGN_CASES
@@ -26,13 +24,8 @@ pytestmark = pytest.mark.cudasim
 
 @pytest.fixture(scope="module")
 def gpu():
-    import numba
-
-    if "numba.cuda" in sys.modules and not numba.core.config.ENABLE_CUDASIM:
-        pytest.skip("numba.cuda was imported without the simulator; run `pytest -m cudasim`")
-    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-    numba.core.config.reload_config()
-    return importlib.import_module("minidl.kernels.roi_align.gpu")
+    (gpu,) = load_on_simulator("minidl.kernels.roi_align.gpu")
+    return gpu
 
 
 @pytest.mark.parametrize("case", ROI_ALIGN_CASES, ids=lambda c: c.name)

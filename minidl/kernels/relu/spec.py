@@ -7,6 +7,7 @@ in the backward), -0.0 (kept as -0.0), exact zeros (no gradient), infinities, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ def _values(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> np.
     return x.astype(dtype)
 
 
-def _forward(shape, dtype, strided, into_out=False) -> Case:
+def _forward(shape, dtype, strided, into_out=False) -> Callable[[np.random.Generator], Args]:
     def make(rng: np.random.Generator) -> Args:
         x = _values(rng, shape, dtype)
         kwargs = {"out": np.empty_like(x)} if into_out else {}
@@ -47,10 +48,10 @@ def _forward(shape, dtype, strided, into_out=False) -> Case:
     return make
 
 
-def _backward(shape, dtype, strided, into_out=False) -> Case:
+def _backward(shape, dtype, strided, into_out=False) -> Callable[[np.random.Generator], Args]:
     def make(rng: np.random.Generator) -> Args:
-        out = np.where(_values(rng, shape, dtype) < 0, 0, _values(rng, shape, dtype))
-        out = out.astype(dtype)
+        v = _values(rng, shape, dtype)
+        out = np.where(v < 0, 0, v).astype(dtype)  # a relu output: zeros, NaN, inf, positives
         grad = _values(rng, shape, dtype)
         kwargs = {"grad_input": np.empty_like(grad)} if into_out else {}
         return (noncontiguous(grad) if strided else grad, out), kwargs
