@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import Pair, pair, transpose_output_size
-from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.conv import conv2d, conv2d_relu, conv_transpose2d
 from ..ops.conv_args import groups_arg
 from ..ops.pad import pad
 from ..tensor import Tensor
@@ -133,6 +133,16 @@ class Conv2d(_ConvBase):
             )
         padded = pad(input, self._pad_widths(), mode=self.padding_mode)
         return conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def forward_relu(self, input: Tensor) -> Tensor:
+        """``relu(self(input))`` as one node (`F.conv2d_relu`); ``nn.Sequential`` calls it
+        for a Conv2d followed by a ReLU. Runs no hooks of its own."""
+        padding: Any = self.padding
+        if self.padding_mode != "zeros":
+            input, padding = pad(input, self._pad_widths(), mode=self.padding_mode), 0
+        return conv2d_relu(
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
+        )
 
 
 class ConvTranspose2d(_ConvBase):

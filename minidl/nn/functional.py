@@ -40,7 +40,7 @@ from ..ops.adaptive_pool import (  # noqa: F401  (re-exported)
     adaptive_max_pool2d,
 )
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401  (re-exported)
-from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
+from ..ops.conv import conv2d, conv2d_relu, conv_transpose2d  # noqa: F401  (re-exported)
 from ..ops.dice import dice_loss  # noqa: F401  (re-exported)
 from ..ops.distance import (  # noqa: F401  (re-exported)
     cosine_similarity,

@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import ops, profiler
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import ReLU
+from .conv import Conv2d
 from .module import Module, Parameter
 
 
@@ -69,7 +71,16 @@ class Dropout(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after another; index it like a list."""
+    """Modules applied one after another; index it like a list.
+
+    A Conv2d followed by a ReLU runs as one autograd node (`F.conv2d_relu`: the ReLU in
+    place on the conv's output, one array kept instead of two), with the same values and
+    gradients, unless either module has hooks (a forward hook on the Conv2d must see its
+    output before the ReLU). Set ``nn.Sequential.fuse_conv_relu = False`` to run every
+    module on its own, e.g. to see both nodes in a graph or a profile.
+    """
+
+    fuse_conv_relu = True
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
@@ -77,9 +88,26 @@ class Sequential(Module):
             self._modules[str(i)] = m
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and self._fusable(modules[i], modules[i + 1]):
+                x = _conv_relu(modules[i], x)
+                i += 2
+            else:
+                x = modules[i](x)
+                i += 1
         return x
+
+    def _fusable(self, first: Module, second: Module) -> bool:
+        # exact types: a subclass may have changed what forward does
+        return (
+            self.fuse_conv_relu
+            and type(first) is Conv2d
+            and type(second) is ReLU
+            and not _hooked(first)
+            and not _hooked(second)
+        )
 
     def __getitem__(self, i: int) -> Module:
         return list(self._modules.values())[i]
@@ -93,6 +121,21 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self._modules[str(len(self._modules))] = module
         return self
+
+
+def _hooked(module: Module) -> bool:
+    return any(len(table) for table in module.__dict__.get("_hooks", {}).values())
+
+
+def _conv_relu(conv: Conv2d, x: Any) -> Any:
+    prof = profiler.current
+    if prof is None:
+        return conv.forward_relu(x)
+    event = prof.begin("Conv2d+ReLU", "module", profiler.shapes_of((x,)))
+    try:
+        return conv.forward_relu(x)
+    finally:
+        prof.end(event)
 
 
 class ModuleList(Module):

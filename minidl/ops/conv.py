@@ -9,6 +9,7 @@ autograd Function:
     conv_winograd.py   "winograd" and "winograd_fused": 3x3, stride 1
     conv_depthwise.py  "depthwise": groups == C_in
     conv_transpose.py  conv_transpose2d (GEMMs around col2im)
+    conv_relu.py       conv2d_relu: any of the five with the ReLU fused in (one node)
 
 Reference: ``torch.nn.functional.conv2d``; Chellapilla et al. 2006 for im2col; Lavin & Gray
 2016 for Winograd; Krizhevsky et al. 2012 for groups.
@@ -24,11 +25,12 @@ from .conv_args import checked
 from .conv_depthwise import Conv2dDepthwise
 from .conv_direct import Conv2dDirect
 from .conv_gemm import Conv2dIm2col
+from .conv_relu import ConvReLU
 from .conv_transpose import conv_transpose2d
 from .conv_winograd import Conv2dWinograd, Conv2dWinogradFused
 from .pad import pad as pad_op
 
-__all__ = ["conv2d", "conv_transpose2d"]
+__all__ = ["conv2d", "conv2d_relu", "conv_transpose2d"]
 
 FUNCTIONS = {
     "direct": Conv2dDirect,
@@ -84,7 +86,48 @@ def conv2d(
     Reference: ``torch.nn.functional.conv2d``; Chellapilla et al. 2006 for im2col; Lavin &
     Gray 2016 for Winograd; Krizhevsky et al. 2012 for groups.
     """
-    op = "conv2d"
+    fn, x, args, was_batched = _algorithm(
+        "conv2d", input, weight, bias, stride, padding, dilation, groups, algorithm
+    )
+    y = fn.apply(x, weight, bias, *args)
+    return y if was_batched else y.reshape(*y.shape[1:])
+
+
+def conv2d_relu(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair | str = 0,
+    dilation: int | Pair = 1,
+    groups: int = 1,
+    *,
+    algorithm: str | None = None,
+) -> Tensor:
+    """``relu(conv2d(input, weight, bias, ...))`` as one autograd node (not in PyTorch): the
+    same values and gradients, one array less to allocate and keep. Arguments as `conv2d`;
+    how it works: ``minidl/ops/conv_relu.py``. ``nn.Sequential`` calls it for a Conv2d
+    followed by a ReLU."""
+    fn, x, args, was_batched = _algorithm(
+        "conv2d_relu", input, weight, bias, stride, padding, dilation, groups, algorithm
+    )
+    y = ConvReLU.apply(x, weight, bias, fn, args)
+    return y if was_batched else y.reshape(*y.shape[1:])
+
+
+def _algorithm(
+    op: str,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int | Pair,
+    padding: int | Pair | str,
+    dilation: int | Pair,
+    groups: int,
+    algorithm: str | None,
+) -> tuple[type, Tensor, tuple, bool]:
+    """The checked arguments, then the chosen algorithm: (its Function, the batched input,
+    the arguments its Function takes after (x, w, b), whether the input was batched)."""
     x, was_batched, groups = checked(op, input, weight, bias, groups, transposed=False)
     stride, dilation = pair(op, "stride", stride, 1), pair(op, "dilation", dilation, 1)
     kernel = tuple(weight.shape[2:])
@@ -121,12 +164,10 @@ def conv2d(
         x.dtype.itemsize,
         backend.is_cupy_array(x.data) or config.forced_impl() == "gpu",
     )
-    forced = algorithm or kernels.registry.forced_algorithm(op)
-    chosen = algorithms.choose(op, layer, forced).name
-    if chosen in ("direct", "winograd", "winograd_fused"):
-        y = FUNCTIONS[chosen].apply(x, weight, bias, padding)
-    elif chosen == "depthwise":
-        y = Conv2dDepthwise.apply(x, weight, bias, stride, padding, dilation)
-    else:
-        y = Conv2dIm2col.apply(x, weight, bias, stride, padding, dilation, groups)
-    return y if was_batched else y.reshape(*y.shape[1:])
+    forced = algorithm or kernels.registry.forced_algorithm("conv2d")
+    chosen = algorithms.choose("conv2d", layer, forced).name
+    if chosen in FUNCTIONS:
+        return FUNCTIONS[chosen], x, (padding,), was_batched
+    if chosen == "depthwise":
+        return Conv2dDepthwise, x, (stride, padding, dilation), was_batched
+    return Conv2dIm2col, x, (stride, padding, dilation, groups), was_batched
