@@ -3,6 +3,9 @@
 import minidl as md, minidl.nn as nn, minidl.nn.functional as F
 """
 
+# first, before NumPy loads OpenBLAS: it sets how long idle BLAS threads spin
+from . import blas_threads as _blas_threads  # noqa: F401, I001
+
 import numpy as _np
 
 from . import (
