@@ -127,22 +127,20 @@ class Conv2d(_ConvBase):
         return (PW, PW, PH, PH)
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode == "zeros":
-            return conv2d(
-                input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-            )
-        padded = pad(input, self._pad_widths(), mode=self.padding_mode)
-        return conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return self._run(conv2d, input)
 
     def forward_relu(self, input: Tensor) -> Tensor:
         """``relu(self(input))`` as one node (`F.conv2d_relu`); ``nn.Sequential`` calls it
         for a Conv2d followed by a ReLU. Runs no hooks of its own."""
+        return self._run(conv2d_relu, input)
+
+    def _run(self, op: Any, input: Tensor) -> Tensor:
+        """``op`` (conv2d or conv2d_relu) with this layer's arguments; a padding_mode other
+        than "zeros" pads first and convolves with padding 0."""
         padding: Any = self.padding
         if self.padding_mode != "zeros":
             input, padding = pad(input, self._pad_widths(), mode=self.padding_mode), 0
-        return conv2d_relu(
-            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
-        )
+        return op(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvBase):
