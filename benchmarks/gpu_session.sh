@@ -106,7 +106,8 @@ print(\"%-12s %s\" % (\"$m\", getattr(m, \"__version__\", \"(no version)\")))" 2
 step_tests() {
     local extra=()
     $PY -c "import pytest_timeout" 2>/dev/null && extra+=(--timeout=240)
-    run_step tests 300 $PY -m pytest -m gpu -q -rfE --durations=25 -p no:cacheprovider "${extra[@]}"
+    run_step tests 300 $PY -m pytest -m gpu -q -rfE --durations=25 -p no:cacheprovider \
+        --continue-on-collection-errors "${extra[@]}"
 }
 
 step_demo() {
@@ -137,8 +138,40 @@ pack_up() {
     fi
 }
 
+# numba-cuda 0.30.4 compiles nothing under NumPy 2.5 (its typing registry overloads
+# np.row_stack, which NumPy 2.5 removed): if a one-line kernel fails to compile, install the
+# carried .whl/numpy-2.4.*.whl in front of the image's NumPy and try again.
+probe_numba_cuda() {
+    $PY -c '
+import numpy as np
+from numba import cuda
+@cuda.jit
+def one(a):
+    a[0] = 1
+a = cuda.device_array(1)
+one[1, 1](a)
+print("numba-cuda compiles a kernel with NumPy", np.__version__)' 2>&1 | tail -n 1
+}
+
+check_numba_cuda() {
+    local said
+    if [[ -d /tmp/site_numpy/numpy ]]; then  # an earlier call (the `probe` step) needed it
+        export PYTHONPATH="/tmp/site_numpy:$PYTHONPATH"
+        return
+    fi
+    said=$(probe_numba_cuda)
+    note "probe: $said"
+    if [[ $said != numba-cuda* ]] && compgen -G ".whl/numpy-2.4.*.whl" >/dev/null; then
+        $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+            --target /tmp/site_numpy .whl/numpy-2.4.*.whl &&
+            export PYTHONPATH="/tmp/site_numpy:$PYTHONPATH"
+        note "probe with the carried NumPy: $(probe_numba_cuda)"
+    fi
+}
+
 (($#)) || set -- info tests demos bench
 install_missing_wheels
+check_numba_cuda
 for step in "$@"; do
     case $step in
         info) step_info ;;
@@ -146,6 +179,7 @@ for step in "$@"; do
         demos) for d in unet siamese maskrcnn style; do step_demo "$d" 125; done ;;
         unet | siamese | maskrcnn | style) step_demo "$step" 300 ;;
         bench) step_bench ;;
+        probe) ;;  # check_numba_cuda above is all it does
         *) note "unknown step $step (known: info tests demos unet siamese maskrcnn style bench)" ;;
     esac
 done

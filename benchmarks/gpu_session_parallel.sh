@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole GPU session of issue 20 in ONE device call, for a 15-minute lease:
 #
-#   run(command="bash benchmarks/gpu_session_parallel.sh", timeout_s=600)
+#   run(command="bash benchmarks/gpu_session_parallel.sh", carry=[".whl"], timeout_s=600)
+#
+# .whl holds numpy-2.4.*.whl (see gpu_session.sh: numba-cuda 0.30.4 fails under NumPy 2.5).
 #
 # Phase 1 runs `pytest -m gpu` and the four quick demos side by side (each its own process,
 # each with its own OUT folder): their results do not depend on what else shares the GPU, and
@@ -16,6 +18,9 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 PHASE1=${PHASE1_BUDGET:-320}
 PHASE2=${PHASE2_BUDGET:-235}
 
+# once, before the parallel steps: does numba-cuda compile here, or is the carried NumPy needed
+OUT="$WORK/probe" bash benchmarks/gpu_session.sh probe >"$WORK/probe.stdout" 2>&1
+
 # a few CPU threads each: five processes share 16 cores
 export NUMBA_NUM_THREADS=3 OMP_NUM_THREADS=3 OPENBLAS_NUM_THREADS=3
 pids=()
@@ -27,11 +32,11 @@ done
 wait "${pids[@]}"
 
 unset NUMBA_NUM_THREADS OMP_NUM_THREADS OPENBLAS_NUM_THREADS
-OUT="$WORK/bench" GPU_SESSION_BUDGET=$PHASE2 bash benchmarks/gpu_session.sh info bench \
+OUT="$WORK/bench" GPU_SESSION_BUDGET=$PHASE2 bash benchmarks/gpu_session.sh ${PHASE2_STEPS:-info bench} \
     >"$WORK/bench.stdout" 2>&1
 
 tar czf "$FINAL/gpu_session.tar.gz" -C "$WORK" .
-for step in tests unet siamese maskrcnn style bench; do
+for step in probe tests unet siamese maskrcnn style bench; do
     echo "===== $step"
     cat "$WORK/$step/summary.txt" 2>/dev/null || tail -n 20 "$WORK/$step.stdout"
 done
