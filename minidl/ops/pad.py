@@ -8,8 +8,10 @@ Every mode but "constant" is a gather along the dim: output position k reads the
     replicate   clip(p, 0, n-1)                      (the edge value repeated)
     circular    the crops first, then p mod m over the m values left (PyTorch's order)
 
-so the backward of a gather is the scatter-add of the gradient onto ``index``: the positions
-that copy their source one to one are one slice, and each border position (a few) adds its
+The gather is done by slices, never with an index array: the positions that copy their
+source one to one are one slice, and each border position (a few) is one more. So no index
+array is built on the host and copied to the GPU at every call. The backward is the
+scatter-add of the gradient onto ``index``, by the same slices: each border position adds its
 gradient onto the value it copied.
 """
 
@@ -44,6 +46,30 @@ def _part(axis: int, index: Any) -> tuple[Any, ...]:
     return (slice(None),) * axis + (index,)
 
 
+def _longest_run(index: np.ndarray) -> tuple[int, int]:
+    """[k0, k1): the longest stretch of ``index`` that steps by 1 (the unpadded middle)."""
+    steps = np.flatnonzero(np.diff(index) != 1)
+    bounds = np.concatenate([[0], steps + 1, [len(index)]])
+    longest = int(np.argmax(np.diff(bounds)))
+    return int(bounds[longest]), int(bounds[longest + 1])
+
+
+def _gather(a: Any, axis: int, index: np.ndarray) -> Any:
+    """``take(a, index, axis)`` by slices: one for the run, one per border position."""
+    xp = backend.array_module(a)
+    shape = list(a.shape)
+    shape[axis] = len(index)
+    out = xp.empty(shape, dtype=a.dtype)
+    if len(index) == 0:
+        return out
+    k0, k1 = _longest_run(index)
+    start = int(index[k0])
+    out[_part(axis, slice(k0, k1))] = a[_part(axis, slice(start, start + k1 - k0))]
+    for k in (*range(k0), *range(k1, len(index))):
+        out[_part(axis, k)] = a[_part(axis, int(index[k]))]
+    return out
+
+
 def _scatter_add(g: Any, axis: int, index: np.ndarray, n: int) -> Any:
     """The adjoint of ``take(x, index, axis)``: g summed onto the n positions it came from.
 
@@ -56,10 +82,7 @@ def _scatter_add(g: Any, axis: int, index: np.ndarray, n: int) -> Any:
     out = xp.zeros(shape, dtype=g.dtype)
     if len(index) == 0:
         return out
-    steps = np.flatnonzero(np.diff(index) != 1)  # the run of the longest unbroken stretch
-    bounds = np.concatenate([[0], steps + 1, [len(index)]])
-    longest = int(np.argmax(np.diff(bounds)))
-    k0, k1 = int(bounds[longest]), int(bounds[longest + 1])
+    k0, k1 = _longest_run(index)
     start = int(index[k0])
     out[_part(axis, slice(start, start + k1 - k0))] = g[_part(axis, slice(k0, k1))]
     for k in (*range(k0), *range(k1, len(index))):
@@ -85,8 +108,7 @@ class Pad(Function):
             return xp.pad(a[crop], grow, mode="constant", constant_values=value)
         for d, (lo, hi) in enumerate(widths):
             if lo or hi:
-                index = _source_index(a.shape[d], lo, hi, mode)
-                a = xp.take(a, xp.asarray(index), axis=d)
+                a = _gather(a, d, _source_index(a.shape[d], lo, hi, mode))
         return a
 
     @staticmethod

@@ -90,7 +90,9 @@ OPS = {
         [(2, 4, 5, 4), (4, 3, 3, 3)],
     ),
     "max_pool2d then max_unpool2d": (
-        lambda F, x: F.max_unpool2d(*F.max_pool2d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
+        lambda F, x: F.max_unpool2d(
+            *F.max_pool2d(x, 3, 2, 1, return_indices=True), 3, 2, 1, output_size=x.shape[-2:]
+        ),
         [(2, 3, 9, 8)],
     ),
 }
