@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU session of issue 8 in one command: diagnostics, `pytest -m gpu`, the four demos with
-# --device cuda, and the GPU benchmark. Written on a machine without a GPU: NOT YET RUN ON A
-# REAL GPU. It runs in the repository root of the device machine's copy of the working tree.
+# --device cuda, and the GPU benchmark. It runs in the repository root of the device machine's
+# copy of the working tree. First run on an H200 on 2026-12-04 (README, "Measured results
+# (GPU)"). With a 15-minute lease use gpu_session_parallel.sh, which fits it all in one call.
 #
 # Through the device tool (two calls of at most 10 minutes; the machine stays warm 30 s after
 # a call, so make the second call right after the first):
@@ -9,9 +10,9 @@
 #   run(command="bash benchmarks/gpu_session.sh info tests bench", carry=[".whl"], timeout_s=600)
 #   run(command="bash benchmarks/gpu_session.sh demos", carry=[".whl"], timeout_s=600)
 #
-# Expected (estimates, nothing measured yet): info 20 s, tests 3-5 min (capped at 300 s),
-# bench about 3 min (capped at 180 s, then 60 s for the pooling ops with
-# NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0), each quick demo 30-120 s (capped at 125 s). A step
+# Measured on the H200 (2026-12-04): info 22 s, tests 123 s, bench 22 s and bench_nosync 12 s,
+# the quick demos 13-60 s each (these beside the tests). Caps: tests 300 s, bench 180 + 60 s,
+# each quick demo 125 s. The carried .whl must hold numpy-2.4.*.whl: see check_numba_cuda. A step
 # skipped for lack of budget is listed in the summary: run it in a third call, e.g.
 #   run(command="bash benchmarks/gpu_session.sh bench", carry=[".whl"], timeout_s=600)
 #

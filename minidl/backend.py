@@ -49,7 +49,24 @@ def gpu_status() -> tuple[bool, str]:
         importlib.import_module("numba.cuda")
     except Exception as exc:
         return False, f"numba-cuda is not importable ({exc}); pip install numba-cuda"
+    try:
+        # what numba-cuda loads when it compiles its first kernel: done here, so that a broken
+        # pairing says so now rather than inside the first op
+        importlib.import_module("numba.cuda.np.arrayobj")
+    except Exception as exc:
+        return False, _numba_cuda_cannot_compile(exc)
     return True, f"{count} CUDA device(s) visible to CuPy"
+
+
+def _numba_cuda_cannot_compile(exc: Exception) -> str:
+    said = (
+        f"numba-cuda cannot compile kernels with NumPy {np.__version__} "
+        f"({type(exc).__name__}: {exc})"
+    )
+    if "row_stack" in str(exc):
+        # numba-cuda 0.30.4 (the newest on 2026-12-04) registers np.row_stack, gone in NumPy 2.5
+        return f"{said}: this numba-cuda needs NumPy < 2.5; pip install 'numpy<2.5'"
+    return said
 
 
 def is_cupy_array(x: Any) -> bool:
