@@ -74,9 +74,7 @@ def launch_overhead() -> None:
     rows["CuPy ElementwiseKernel"] = per_call_us(lambda: add(x, y, out), sync)
     rows["CuPy x + y (new output)"] = per_call_us(lambda: x + y, sync)
     tx, ty = torch.ones(n, device="cuda"), torch.ones(n, device="cuda")
-    rows["torch.add(out=)"] = per_call_us(
-        lambda: torch.add(tx, ty, out=tx), torch.cuda.synchronize
-    )
+    rows["torch.add(out=)"] = per_call_us(lambda: torch.add(tx, ty, out=tx), torch.cuda.synchronize)
     print("host time per launch, microseconds (median of 2000):")
     for name, us in rows.items():
         print(f"  {name:<52} {us:8.1f}")
