@@ -1,4 +1,4 @@
-"""The ``minidl`` command (also ``python -m minidl``): info, demo, check, bench."""
+"""The ``minidl`` command (also ``python -m minidl``): info, demo, check, bench, site."""
 
 from __future__ import annotations
 
@@ -207,6 +207,12 @@ def lessons(args: argparse.Namespace) -> int:
     return lessons_main(args.rest)
 
 
+def site(args: argparse.Namespace) -> int:
+    from .site.build import main as site_main
+
+    return site_main(args.rest)
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.name is None:
         usage = "usage: minidl bench NAME [its options; minidl bench NAME --help lists them]"
@@ -279,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the lesson notebooks (quick, or --full), time them and check their claims",
     )
     p.set_defaults(run=lessons)
+    p = sub.add_parser(
+        "site",
+        add_help=False,
+        help="build the course website: the lessons executed, the API reference, the kernel "
+        "guide (minidl site --help)",
+    )
+    p.set_defaults(run=site)
     p = sub.add_parser(
         "bench",
         add_help=False,
