@@ -1,16 +1,21 @@
-"""How long OpenBLAS's idle threads spin after a matrix product: decided before NumPy loads.
+"""Who runs a matrix product's threads, OpenBLAS or minidl: decided before NumPy loads.
 
-After each GEMM, OpenBLAS (NumPy's BLAS) keeps its worker threads spinning for a while
-(its default, ``OPENBLAS_THREAD_TIMEOUT`` 28, is 2**28 cycles, about a tenth of a second),
-ready for the next GEMM. On a 2-core machine those spinning threads take a core from the
-Numba kernel that runs next: a U-Net step alternates GEMMs and Numba loops, and its
-Winograd kernels ran at half speed right after a GEMM. A timeout of 4 (2**4 cycles) puts the
-threads to sleep at once; GEMMs are no slower for it (benchmarks/README.md, "OpenBLAS's
-spinning threads").
+OpenBLAS (NumPy's BLAS) reads its settings once, when NumPy loads it, so this module is the
+first that ``minidl/__init__.py`` imports. Two settings, each kept when the user set it:
 
-OpenBLAS reads the variable once, when NumPy loads it, so this works only when minidl is
-imported before NumPy (``import minidl`` first, as the CLI, the demos and the lessons do), or
-when the variable is set in the shell. A value the user set is kept.
+- ``OPENBLAS_NUM_THREADS=1``: OpenBLAS runs one thread and `minidl.gemm` splits each large
+  product over minidl's threads instead (as many as Numba's). OpenBLAS's threads wait for
+  one another at the end of every GEMM, and on a machine where other programs hold the cores
+  that wait can make a step several times slower (benchmarks/README.md, "GEMMs on a busy
+  machine"). A user who sets ``OPENBLAS_NUM_THREADS`` keeps OpenBLAS's threads, and
+  `minidl.gemm` then splits nothing.
+- ``OPENBLAS_THREAD_TIMEOUT=4``: where OpenBLAS does run several threads, they sleep as soon
+  as a GEMM ends instead of spinning for about a tenth of a second. Spinning threads take a
+  core from the Numba kernel that runs next (benchmarks/README.md, "OpenBLAS's spinning
+  threads").
+
+Both work only when minidl is imported before NumPy (``import minidl`` first, as the CLI, the
+demos and the lessons do), or when the variables are set in the shell.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ import os
 import sys
 
 QUIET_TIMEOUT = "4"
+# Set beside OPENBLAS_NUM_THREADS=1 so that a child process (a lesson's kernel, a benchmark's
+# subprocess), which inherits both, knows the 1 was minidl's and not the user's.
+MARK = "MINIDL_SPLITS_GEMMS"
+_minidl_splits = False  # whether minidl splits the products in this process
 
 
 def quiet_idle_threads() -> bool:
@@ -32,4 +41,38 @@ def quiet_idle_threads() -> bool:
     return True
 
 
+def one_blas_thread() -> bool:
+    """Set ``OPENBLAS_NUM_THREADS=1`` if NumPy is not loaded yet and the user set no thread
+    count for OpenBLAS; True if minidl now splits the products itself."""
+    global _minidl_splits
+    if os.environ.get(MARK) == "1" and os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+        _minidl_splits = True  # inherited from a minidl parent, set before NumPy loaded
+    elif "OPENBLAS_NUM_THREADS" not in os.environ and "numpy" not in sys.modules:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        os.environ[MARK] = "1"
+        _minidl_splits = True
+    return _minidl_splits
+
+
+def gemm_threads() -> int:
+    """Into how many parts `minidl.gemm` splits a large product: Numba's thread count when
+    minidl runs the threads, else 1 (OpenBLAS runs its own)."""
+    if not _minidl_splits:
+        return 1
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def describe() -> str:
+    """One line for ``minidl info``: who runs the threads of a matrix product."""
+    if _minidl_splits:
+        return f"minidl splits each large product over {gemm_threads()} threads (OpenBLAS: 1)"
+    told = os.environ.get("OPENBLAS_NUM_THREADS")
+    if told is not None:
+        return f"OpenBLAS runs them (OPENBLAS_NUM_THREADS={told}, set before minidl)"
+    return "OpenBLAS runs them (NumPy was imported before minidl)"
+
+
 quiet_idle_threads()  # on import: minidl/__init__.py imports this module before NumPy
+one_blas_thread()

@@ -1,5 +1,6 @@
-"""minidl sets OPENBLAS_THREAD_TIMEOUT when it is imported before NumPy, keeps the user's
-value, and says when NumPy came first (minidl/blas_threads.py)."""
+"""minidl decides OpenBLAS's thread settings when it is imported before NumPy, keeps the
+user's values, passes its decision on to child processes, and says when NumPy came first
+(minidl/blas_threads.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ import os
 import subprocess
 import sys
 
+OURS = ("OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS", "MINIDL_SPLITS_GEMMS")
+
 
 def _run(code: str, **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    clean = {k: v for k, v in os.environ.items() if k not in OURS}
     done = subprocess.run([sys.executable, "-c", code], env={**clean, **env},
                           capture_output=True, text=True, check=True)  # fmt: skip
     return done.stdout.strip()
 
 
 READ = "import os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+SPLITS = (
+    "import minidl.blas_threads as b; "
+    "print(b.gemm_threads(), os.environ.get('OPENBLAS_NUM_THREADS'))"
+)
 
 
 def test_minidl_first_sets_the_timeout():
@@ -29,3 +36,26 @@ def test_the_users_value_is_kept():
 def test_numpy_first_is_reported_not_changed():
     code = "import numpy, minidl.blas_threads as b; print(b.quiet_idle_threads()); " + READ
     assert _run(code).splitlines() == ["False", "None"]
+
+
+def test_minidl_first_runs_one_blas_thread_and_splits_over_numbas():
+    code = "import os, minidl, numba; print(numba.get_num_threads()); " + SPLITS
+    threads, split = _run(code, NUMBA_NUM_THREADS="2").splitlines()
+    assert (threads, split) == ("2", "2 1")
+
+
+def test_a_child_process_inherits_the_split():
+    child = f"import os, minidl; {SPLITS}"
+    code = f"import minidl, subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    assert _run(code, NUMBA_NUM_THREADS="2") == "2 1"
+
+
+def test_the_users_blas_thread_count_is_kept_and_nothing_is_split():
+    code = "import os, minidl; " + SPLITS
+    assert _run(code, OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2") == "1 2"
+    assert _run(code, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="2") == "1 1"
+
+
+def test_numpy_first_splits_nothing():
+    code = "import os, numpy, minidl; " + SPLITS
+    assert _run(code, NUMBA_NUM_THREADS="2") == "1 None"

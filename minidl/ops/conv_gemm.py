@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import kernels
+from .. import gemm, kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..geometry import conv_output_size
@@ -45,7 +45,7 @@ def gemm_to_cols(a: Any, b: Any, shape: tuple[int, ...]) -> Any:
     """``a @ b`` (2-D, or a batch over groups) written into the workspace, viewed as ``cols``
     of ``shape``."""
     cols = workspace.get(array_module(a), shape, a.dtype)
-    array_module(a).matmul(a, b, out=cols.reshape(*a.shape[:-1], b.shape[-1]))
+    gemm.matmul(a, b, out=cols.reshape(*a.shape[:-1], b.shape[-1]))
     return cols
 
 
@@ -96,7 +96,7 @@ class Conv2dIm2col(Function):
         cols = im2col(x, geometry)
         _, _, _, N, OH, OW = cols.shape
         cols2d = cols.reshape(C * KH * KW, -1)  # (C*KH*KW, N*OH*OW)
-        y2d = array_module(x).matmul(split(w.reshape(C_out, -1), groups), split(cols2d, groups))
+        y2d = gemm.matmul(split(w.reshape(C_out, -1), groups), split(cols2d, groups))
         y = batch_first(y2d.reshape(C_out, -1), N, OH, OW, b)  # (C_out, N*OH*OW) -> NCHW
         ctx.save_for_backward(x, w)
         ctx.geometry, ctx.groups = geometry, groups
@@ -116,7 +116,7 @@ class Conv2dIm2col(Function):
             cols2d = cols.reshape(G * w[0].size, -1)  # (C*KH*KW, N*OH*OW)
             dw = xp.empty(w.shape, dtype=w.dtype)  # its own array: a leaf's .grad keeps it
             dw_view = split(dw.reshape(len(dw), -1), G)
-            xp.matmul(split(dy2d, G), split(cols2d, G).swapaxes(-1, -2), out=dw_view)
+            gemm.matmul(split(dy2d, G), split(cols2d, G).swapaxes(-1, -2), out=dw_view)
         if need_x:
             dx = input_grad(dy2d, w, dy.shape, x.shape, ctx.geometry, G)
         return dx, dw, db, None, None, None, None

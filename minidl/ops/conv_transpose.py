@@ -7,7 +7,7 @@ input-gradient of a convolution, and its backward is a convolution plus a weight
 
 from __future__ import annotations
 
-from .. import kernels
+from .. import gemm, kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..geometry import Pair, pair, transpose_output_size
@@ -53,9 +53,9 @@ class ConvTranspose2d(Function):
         if need_w:
             dw = xp.empty(w.shape, dtype=w.dtype)  # its own array, not a view
             x2d = split(channels_first(x), G)  # (G, C_in/G, N*H*W)
-            xp.matmul(x2d, split(cols2d, G).swapaxes(-1, -2), out=split(dw.reshape(C_in, -1), G))
+            gemm.matmul(x2d, split(cols2d, G).swapaxes(-1, -2), out=split(dw.reshape(C_in, -1), G))
         if need_x:
-            dx2d = xp.matmul(split(w2d, G), split(cols2d, G)).reshape(C_in, -1)
+            dx2d = gemm.matmul(split(w2d, G), split(cols2d, G)).reshape(C_in, -1)
             dx = batch_first(dx2d, N, H, W)
         return dx, dw, db, None, None, None, None, None
 

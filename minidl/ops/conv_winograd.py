@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import kernels
+from .. import gemm, kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..kernels.winograd.reference import filter_transform, filter_transform_adjoint, tiles
@@ -47,7 +47,7 @@ class Conv2dWinograd(Function):
         U = filter_transform(w).reshape(16, C_out, C)
         V = _winograd_input(x, padding)
         M = workspace.get(xp, (4, 4, C_out, *V.shape[3:]), x.dtype, slot="M")
-        xp.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
+        gemm.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
         OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
         y = kernels.get("winograd_output", M)(M, OH, OW, b)
         ctx.U = U  # U is small (16 C_out C): kept, not recomputed
@@ -67,11 +67,11 @@ class Conv2dWinograd(Function):
         if need_w:
             V = _winograd_input(x, ctx.padding)  # recomputed: cheaper than keeping it alive
             # small (C_out x C) outputs with a long sum: OpenBLAS is as good as a loop here
-            dU = xp.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
+            dU = gemm.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
             dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
         if need_x:
             dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
-            xp.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
+            gemm.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
             dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
         return dx, dw, db, None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, gemm
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -18,7 +18,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a @ b
+        return gemm.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -32,10 +32,10 @@ class MatMul(Function):
             g = g[..., None]
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g @ b2.swapaxes(-1, -2)
+            ga = gemm.matmul(g, b2.swapaxes(-1, -2))
             ga = ga[..., 0, :] if a.ndim == 1 else ga
         if ctx.needs_input_grad[1]:
-            gb = a2.swapaxes(-1, -2) @ g
+            gb = gemm.matmul(a2.swapaxes(-1, -2), g)
             gb = gb[..., 0] if b.ndim == 1 else gb
         return ga, gb
 
