@@ -171,6 +171,11 @@ def sphinx_environment(args: argparse.Namespace) -> dict[str, str]:
         JUPYTER_PATH=":".join(path),
         MPLBACKEND="module://matplotlib_inline.backend_inline",  # plots become outputs
         PYDEVD_DISABLE_FILE_VALIDATION="1",  # the kernel's debugger note is not output
+        # tqdm.auto's hint to install ipywidgets is about this build's environment, not the
+        # lesson: its text bar is what the page can show
+        PYTHONWARNINGS=",".join(
+            filter(None, [config.environment().get("PYTHONWARNINGS"), "ignore:IProgress"])
+        ),
     )
     env.pop("MINIDL_CLAIMS_LOG", None)  # claims print on the page; no one's log grows
     if args.full:

@@ -3,7 +3,9 @@
 - every docstring autodoc reads is rewritten from plain text to reST (`docstrings.to_rest`),
   its kernel paths linked to the kernel source pages;
 - every lesson page gets, under its title, a link to download its notebook (as committed:
-  without outputs) and a line saying which mode produced the outputs shown.
+  without outputs) and a line saying which mode produced the outputs shown;
+- a text progress bar (tqdm) shows its last state only, as Jupyter shows it: the executed
+  notebook keeps each redraw as a line of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sphinx.application import Sphinx
 
 from . import kernel_pages
 from .docstrings import to_rest
+from .outputs import last_bar_states
 
 KERNELS = Path(__file__).resolve().parents[1] / "kernels"
 MODES = {
@@ -55,9 +58,19 @@ def _notebook_header(app: Sphinx, doctree: nodes.document) -> None:
     section.insert(1, note)
 
 
+def _progress_bars(app: Sphinx, doctree: nodes.document) -> None:
+    for block in doctree.findall(nodes.literal_block):
+        if "stderr" in block.get("classes", []):
+            text = block.astext()
+            shorter = last_bar_states(text)
+            if shorter != text:
+                block.children = [nodes.Text(shorter)]
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("minidl_mode", "quick", "env", str)
     app.connect("autodoc-process-docstring", _rewrite_docstring)
     # before Sphinx's download collector (priority 500) reads the links of the doctree
     app.connect("doctree-read", _notebook_header, priority=400)
+    app.connect("doctree-read", _progress_bars)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -227,10 +227,17 @@ def _screenshot(driver, name: str) -> Path:
 
 
 def test_a_lesson_page_with_its_plot_screenshot(browser, base_url):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     _open(browser, base_url + "lessons/02_down_and_up.html")
     plot = browser.find_element("css selector", "img[src*='_images/']")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
-    time.sleep(0.3)  # the scroll settles before the picture
+    # scrolled to, loaded (pictures below the fold may load late), then scrolled to again,
+    # since the pictures above it may have moved it
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth > 0"
+    for _ in range(2):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(loaded, plot))
+        time.sleep(0.3)
     assert _screenshot(browser, "lesson-02_down_and_up").stat().st_size > 10_000
 
 
@@ -263,7 +270,8 @@ def test_the_page_of_f_conv2d_names_its_kernel_files(browser, base_url):
         if a.text.startswith("minidl/kernels/")
     }
     assert set(named) <= set(links), f"kernel files not linked to their source: {named} {links}"
-    browser.execute_script("arguments[0].scrollIntoView()", entry)
+    # the entry's top below the page's header, its kernel table in view
+    browser.execute_script("arguments[0].scrollIntoView(); window.scrollBy(0, -60)", entry)
     _screenshot(browser, "api-F.conv2d")
     _open(browser, links["minidl/kernels/im2col/cpu.py"])
     assert "def im2col" in browser.find_element("tag name", "body").text

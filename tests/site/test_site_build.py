@@ -9,6 +9,7 @@ import pytest
 
 from minidl import cli
 from minidl.site import api, build, kernel_pages
+from minidl.site.outputs import last_bar_states
 
 KERNELS = Path(build.REPO) / "minidl" / "kernels"
 
@@ -34,6 +35,7 @@ def test_site_mode_reaches_the_lessons_kernels(tmp_path, monkeypatch):
     assert quick["MINIDL_QUICK"] == "1" and "MINIDL_QUICK" not in full
     assert "MINIDL_CLAIMS_LOG" not in quick  # the claims print on the page, not in a log
     assert quick["MPLBACKEND"].endswith("backend_inline")  # plots become outputs
+    assert quick["PYTHONWARNINGS"].endswith("ignore:IProgress")
     spec = Path(quick["JUPYTER_PATH"].split(":")[0]) / "kernels" / "python3" / "kernel.json"
     assert build.sys.executable in spec.read_text()  # the lessons import this minidl
 
@@ -126,3 +128,10 @@ def test_api_pages_are_written_once_and_stale_ones_removed(tmp_path):
     stamp = {p: p.stat().st_mtime_ns for p in written}
     api.write(tmp_path, kernel_pages.linker(KERNELS))
     assert {p: p.stat().st_mtime_ns for p in written} == stamp  # unchanged: not rewritten
+
+
+def test_a_progress_bar_shows_its_last_state():
+    text = "fit:   0%|  | 0/3 [00:00<?]\nfit:  50%|# | 1/3\nfit: 100%|##| 3/3\ndone\n"
+    assert last_bar_states(text) == "fit: 100%|##| 3/3\ndone\n"
+    other = "a:  50%|# | 1/2\nb:  50%|# | 1/2\n"
+    assert last_bar_states(other) == other  # two bars, each kept
