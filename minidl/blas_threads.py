@@ -14,8 +14,10 @@ first that ``minidl/__init__.py`` imports. Two settings, each kept when the user
   core from the Numba kernel that runs next (benchmarks/README.md, "OpenBLAS's spinning
   threads").
 
-Both work only when minidl is imported before NumPy (``import minidl`` first, as the CLI, the
-demos and the lessons do), or when the variables are set in the shell.
+Both are environment variables that OpenBLAS reads when NumPy loads it, so they act when
+minidl is imported before NumPy, or are set in the shell. When NumPy came first (a notebook
+that imports matplotlib, then minidl), the thread count is set through threadpoolctl
+instead; the timeout cannot be, and is not needed with one thread.
 """
 
 from __future__ import annotations
@@ -47,11 +49,25 @@ def one_blas_thread() -> bool:
     global _minidl_splits
     if os.environ.get(MARK) == "1" and os.environ.get("OPENBLAS_NUM_THREADS") == "1":
         _minidl_splits = True  # inherited from a minidl parent, set before NumPy loaded
-    elif "OPENBLAS_NUM_THREADS" not in os.environ and "numpy" not in sys.modules:
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    elif "OPENBLAS_NUM_THREADS" not in os.environ:
+        if "numpy" in sys.modules and not _limit_loaded_blas():
+            return False
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by NumPy when it loads, and by children
         os.environ[MARK] = "1"
         _minidl_splits = True
     return _minidl_splits
+
+
+def _limit_loaded_blas() -> bool:
+    """One thread for a BLAS that NumPy has already loaded (a notebook that imported
+    matplotlib or NumPy before minidl): threadpoolctl finds the library and sets it."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    except Exception:  # no threadpoolctl, or a BLAS it cannot drive: OpenBLAS keeps its threads
+        return False
+    return True
 
 
 def gemm_threads() -> int:

@@ -56,6 +56,11 @@ def test_the_users_blas_thread_count_is_kept_and_nothing_is_split():
     assert _run(code, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="2") == "1 1"
 
 
-def test_numpy_first_splits_nothing():
-    code = "import os, numpy, minidl; " + SPLITS
-    assert _run(code, NUMBA_NUM_THREADS="2") == "1 None"
+def test_numpy_first_limits_the_loaded_blas_and_splits():
+    code = (
+        "import os, numpy, minidl, threadpoolctl; "
+        "print([i['num_threads'] for i in threadpoolctl.threadpool_info() "
+        "if i['user_api'] == 'blas']); " + SPLITS
+    )
+    limits, split = _run(code, NUMBA_NUM_THREADS="2").splitlines()
+    assert limits == "[1]" and split == "2 1", (limits, split)
