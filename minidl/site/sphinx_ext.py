@@ -64,7 +64,8 @@ def _progress_bars(app: Sphinx, doctree: nodes.document) -> None:
             text = block.astext()
             shorter = last_bar_states(text)
             if shorter != text:
-                block.children = [nodes.Text(shorter)]
+                # rawsource too: Sphinx highlights a block whose rawsource is its text
+                block.children, block.rawsource = [nodes.Text(shorter)], shorter
 
 
 def setup(app: Sphinx) -> dict:
