@@ -223,5 +223,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nminidl site: {pages} pages in {html}, built in {seconds:.0f} s")
     print(f"{count} lines of Sphinx warnings in {warnings}" if count else "no Sphinx warnings")
     print(f"open {html / 'index.html'}  (or serve it: python -m http.server -d {html})")
-    print("check it in headless Chromium: pytest -m site")
+    where = "" if args.out == options([]).out else f"MINIDL_SITE={args.out} "
+    print(f"check it in headless Chromium: {where}pytest -m site")
     return 0
