@@ -96,5 +96,7 @@ def environment(**changes: str) -> dict[str, str]:
 def summary() -> dict[str, str]:
     """The variables above that are set, for ``minidl info``."""
     names = ("MINIDL_KERNELS", "MINIDL_QUICK", "MINIDL_PARALLEL", "NUMBA_ENABLE_CUDASIM")
-    names += ("NUMBA_THREADING_LAYER", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    names += ("NUMBA_THREADING_LAYER", "OMP_NUM_THREADS")
+    if os.environ.get("MINIDL_SPLITS_GEMMS") != "1":  # else minidl set it (blas_threads.py)
+        names += ("OPENBLAS_NUM_THREADS",)
     return {name: os.environ[name] for name in names if name in os.environ}

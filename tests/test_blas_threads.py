@@ -64,3 +64,9 @@ def test_numpy_first_limits_the_loaded_blas_and_splits():
     )
     limits, split = _run(code, NUMBA_NUM_THREADS="2").splitlines()
     assert limits == "[1]" and split == "2 1", (limits, split)
+
+
+def test_info_lists_the_users_thread_count_not_minidls():
+    code = "import minidl; print(sorted(minidl.config.summary()))"
+    assert "OPENBLAS_NUM_THREADS" not in _run(code)
+    assert "OPENBLAS_NUM_THREADS" in _run(code, OPENBLAS_NUM_THREADS="2")
