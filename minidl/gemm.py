@@ -28,6 +28,7 @@ from .backend import array_module
 
 MIN_WORK = 1 << 21  # multiply-adds below which one thread is quicker than a hand-off
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 
 def threads() -> int:
@@ -38,9 +39,11 @@ def threads() -> int:
 
 
 def _executor(n: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool._max_workers < n - 1:
+    """The worker threads for parts 2..n (the caller runs part 1), made once per size."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size < n - 1:
         _pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="minidl-gemm")
+        _pool_size = n - 1
     return _pool
 
 
