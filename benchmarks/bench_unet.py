@@ -29,7 +29,12 @@ The step is measured three ways, each printed as a table with one row per config
    every row;
 3. table 2 again with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000`` (glibc keeps
    freed memory instead of returning it to the OS, so no big buffer starts as fresh pages;
-   benchmarks/README.md, "Fresh large buffers").
+   benchmarks/README.md, "Fresh large buffers") for both libraries.
+
+minidl itself asks glibc to keep freed memory when it is imported (``minidl/freed_memory.py``),
+so in table 2 its process has that setting, as a user's has; the PyTorch process, which
+imports minidl only to build the weights, runs with ``MINIDL_MALLOC=system``, as a PyTorch
+user's process would. In table 1 both share minidl's setting.
 
 It ends with the three geometric means side by side. ``--skip-subprocesses`` prints table 1
 only; ``--json`` ends with the rows as JSON (table 1's times, and, per row, tables 2 and 3
@@ -289,9 +294,10 @@ print(json.dumps({{"seconds": seconds, "extra_mb": extra_mb}}))
 def run_alone(lib: str, config: Sequence, repeat: int, env: dict[str, str]) -> dict[str, float]:
     """One fresh process of one library: its best step time (s) and peak extra memory (MB)."""
     here = os.path.dirname(os.path.abspath(__file__))
+    own = {"MINIDL_MALLOC": "system"} if lib == "torch" else {}  # PyTorch as its users have it
     done = subprocess.run(
         [sys.executable, "-c", ALONE.format(here=here), lib, json.dumps(list(config)), str(repeat)],
-        env={**os.environ, **env},
+        env={**os.environ, **own, **env},
         capture_output=True,
         text=True,
     )

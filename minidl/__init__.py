@@ -12,6 +12,7 @@ from . import (
     backend,
     config,
     cuda,
+    freed_memory,
     geometry,
     higher_order,  # noqa: F401, E402 - create_graph=True: sets autograd.differentiable_backward
     kernels,

@@ -104,7 +104,7 @@ def info(_: argparse.Namespace) -> int:
     """Versions, threads and whether (and why) a GPU is usable."""
     import numpy as np
 
-    from . import __version__, backend, blas_threads, config
+    from . import __version__, backend, blas_threads, config, freed_memory
 
     print(f"minidl      {__version__}  ({Path(__file__).parent})")
     print(f"python      {platform.python_version()}  ({sys.executable})")
@@ -114,6 +114,7 @@ def info(_: argparse.Namespace) -> int:
     print(f"torch       {_version('torch')}  (test oracle and benchmark peer only)")
     print(f"cpu cores   {os.cpu_count()}")
     print(f"gemm        {blas_threads.describe()}")
+    print(f"malloc      {freed_memory.describe()}")
     for var, value in config.summary().items():
         print(f"env         {var}={value}")
     ok, why = backend.gpu_status()

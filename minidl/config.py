@@ -9,6 +9,7 @@ Every other module asks here, so that what changes behaviour is in one place to 
     MINIDL_PARALLEL=auto|serial|parallel   which compiled form of each Numba loop runs
     XDG_CACHE_HOME                     where the lab keeps pristine kernel copies (~/.cache)
     MINIDL_CLAIMS_LOG=PATH             lessons' measured claims are appended to PATH (JSON lines)
+    MINIDL_MALLOC=keep|system          whether glibc keeps freed memory for reuse (freed_memory.py)
 
 Each is read when asked, not at import, so that a test or a notebook can change it.
 ``parallel`` is also a context manager: ``with md.config.parallel("serial"): ...``.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 IMPLS = ("reference", "cpu", "gpu")
 PARALLEL_MODES = ("auto", "serial", "parallel")
+MALLOC_MODES = ("keep", "system")
 _parallel_stack: list[str] = []
 
 
@@ -54,6 +56,14 @@ def quick() -> bool:
 def claims_log() -> str | None:
     """The file a lesson appends its claims to (``MINIDL_CLAIMS_LOG``), or None."""
     return os.environ.get("MINIDL_CLAIMS_LOG") or None
+
+
+def malloc_mode() -> str:
+    """``MINIDL_MALLOC``: "keep" (the default: glibc keeps freed memory) or "system"."""
+    value = os.environ.get("MINIDL_MALLOC", "keep").strip() or "keep"
+    if value not in MALLOC_MODES:
+        raise ValueError(f"MINIDL_MALLOC must be one of {MALLOC_MODES}, got {value!r}")
+    return value
 
 
 def cache_dir() -> Path:
@@ -95,7 +105,8 @@ def environment(**changes: str) -> dict[str, str]:
 
 def summary() -> dict[str, str]:
     """The variables above that are set, for ``minidl info``."""
-    names = ("MINIDL_KERNELS", "MINIDL_QUICK", "MINIDL_PARALLEL", "NUMBA_ENABLE_CUDASIM")
+    names = ("MINIDL_KERNELS", "MINIDL_QUICK", "MINIDL_PARALLEL", "MINIDL_MALLOC")
+    names += ("NUMBA_ENABLE_CUDASIM",)
     names += ("NUMBA_THREADING_LAYER", "OMP_NUM_THREADS")
     if os.environ.get("MINIDL_SPLITS_GEMMS") != "1":  # else minidl set it (blas_threads.py)
         names += ("OPENBLAS_NUM_THREADS",)
