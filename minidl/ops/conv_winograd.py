@@ -49,9 +49,7 @@ class Conv2dWinograd(Function):
         M = workspace.get(xp, (4, 4, C_out, *V.shape[3:]), x.dtype, slot="M")
         gemm.matmul(U, V.reshape(16, C, -1), out=M.reshape(16, C_out, -1))
         OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
-        y = kernels.get("winograd_output", M)(M, OH, OW, b)
-        ctx.U = U  # U is small (16 C_out C): kept, not recomputed
-        return y
+        return kernels.get("winograd_output", M)(M, OH, OW, b)
 
     @staticmethod
     def backward(ctx, dy):
@@ -70,8 +68,11 @@ class Conv2dWinograd(Function):
             dU = gemm.matmul(dM3, V.reshape(16, C, -1).transpose(0, 2, 1))  # (16, C_out, C)
             dw = filter_transform_adjoint(dU.reshape(4, 4, C_out, C))
         if need_x:
+            # U is recomputed (one small GEMM): kept, it would be 16/9 of the weights alive
+            # from the forward to the backward, a second copy of the model
+            U = filter_transform(w).reshape(16, C_out, C)
             dV = workspace.get(xp, (4, 4, C, *dM.shape[3:]), dy.dtype, slot="V")
-            gemm.matmul(ctx.U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
+            gemm.matmul(U.transpose(0, 2, 1), dM3, out=dV.reshape(16, C, -1))
             dx = kernels.get("winograd_input_adjoint", dV)(dV, x.shape, *ctx.padding)
         return dx, dw, db, None
 
