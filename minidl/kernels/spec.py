@@ -48,6 +48,9 @@ class KernelSpec:
         kernel that moves data more than it computes: then GB/s, of its arrays in and out.
     torch: ``torch(torch_module, args, kwargs)`` returns a no-argument function computing the
         same with PyTorch on the same input (CPU tensors sharing its arrays), or None.
+    updates: the positional arguments a kernel updates in place and returns, in order, as
+        its outputs (an optimizer step); the lab compares them with the reference's instead
+        of requiring them unchanged.
     """
 
     kernel: str
@@ -59,6 +62,7 @@ class KernelSpec:
     bench: Case
     flops: Callable[[tuple[Any, ...], dict[str, Any]], float] | None = None
     torch: Callable[[Any, tuple[Any, ...], dict[str, Any]], Callable[[], Any]] | None = None
+    updates: tuple[int, ...] = ()
 
 
 def compare(name: str, got: Any, want: np.ndarray, exact: bool) -> str | None:
