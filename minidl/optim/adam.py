@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
-from .. import backend
+from .. import backend, kernels
 from .optimizer import Optimizer
 
 
@@ -14,6 +13,12 @@ class Adam(Optimizer):
     """With g = ∇ + λ·θ (L2 weight decay), step t:
     m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
     θ ← θ − lr · (m / (1 − β1ᵗ)) / (sqrt(v / (1 − β2ᵗ)) + ε)
+
+    computed as PyTorch's single-tensor path does: denom = sqrt(v) / sqrt(1 − β2ᵗ) + ε,
+    θ ← θ − lr / (1 − β1ᵗ) · m / denom. Each parameter is updated in one pass by the kernel
+    ``adam_update`` in minidl/kernels/optim_update/cpu.py (gpu.py on CuPy arrays;
+    reference.py is the spec); ``with md.kernels.use(adam_update=...)`` runs another.
+    Reference: ``torch.optim.Adam``.
     """
 
     def __init__(
@@ -37,21 +42,16 @@ class Adam(Optimizer):
         for k, group, p in self._params():
             if p.grad is None:
                 continue
-            xp = backend.array_module(p.data)
-            g = p.grad
-            if group["weight_decay"]:
-                g = g + group["weight_decay"] * p.data
             state = self.state.setdefault(k, {})
             if "step" not in state:
+                xp = backend.array_module(p.data)
                 state.update(
                     step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data)
                 )
-            b1, b2 = group["betas"]
             state["step"] += 1
-            m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + group["eps"]
-            p.data -= (group["lr"] / (1 - b1**t)) * m / denom
+            b1, b2 = group["betas"]
+            update = kernels.get("adam_update", p.data)
+            update(
+                p.data, p.grad, state["exp_avg"], state["exp_avg_sq"],
+                group["lr"], b1, b2, group["eps"], group["weight_decay"], int(state["step"]),
+            )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .. import backend, kernels
 from .optimizer import Optimizer
 
 
@@ -13,6 +14,10 @@ class SGD(Optimizer):
     b ← μ·b + (1 − dampening)·g        (b = g at the first step)
     d = g + μ·b if nesterov else b
     θ ← θ − lr·d
+
+    Each parameter is updated in one pass by the kernel ``sgd_update`` in
+    minidl/kernels/optim_update/cpu.py (gpu.py on CuPy arrays; reference.py is the spec);
+    ``with md.kernels.use(sgd_update=...)`` runs another. Reference: ``torch.optim.SGD``.
     """
 
     def __init__(
@@ -46,18 +51,13 @@ class SGD(Optimizer):
         for k, group, p in self._params():
             if p.grad is None:
                 continue
-            g = p.grad
-            if group["weight_decay"]:
-                g = g + group["weight_decay"] * p.data
-            mu = group["momentum"]
-            if mu:
+            buf, first = None, False
+            if group["momentum"]:
                 state = self.state.setdefault(k, {})
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = g.copy()
-                else:
-                    buf = state["momentum_buffer"]
-                    buf *= mu
-                    buf += (1 - group["dampening"]) * g
+                first = "momentum_buffer" not in state
+                if first:  # the kernel sets it to g without reading it
+                    state["momentum_buffer"] = backend.array_module(p.data).empty_like(p.data)
                 buf = state["momentum_buffer"]
-                g = g + mu * buf if group["nesterov"] else buf
-            p.data -= group["lr"] * g
+            hyper = (group[h] for h in ("lr", "momentum", "dampening", "weight_decay"))
+            update = kernels.get("sgd_update", p.data)
+            update(p.data, p.grad, buf, *hyper, group["nesterov"], first)

@@ -1,0 +1,1 @@
+"""SGD-with-momentum and Adam parameter updates as kernels (reference, cpu, gpu)."""
