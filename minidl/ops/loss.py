@@ -18,6 +18,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .activation import logsigmoid
+from .cross_entropy_fused import CrossEntropy
 from .elementwise import add, mul, neg, sub
 from .loss_args import as_array, legacy_reduction, reduce_loss
 from .reduce import sum as sum_
@@ -224,6 +225,11 @@ def cross_entropy(
     ``pixel_weight`` (keyword only, not in PyTorch) is the U-Net paper's per-pixel w(x).
     A target outside 0..C-1 (and not ``ignore_index``) raises a ValueError on the CPU; on the
     GPU it makes the loss NaN instead, so that no step waits for the device to answer.
+
+    Class indices without label smoothing run as one node (``CrossEntropy`` in
+    minidl/ops/cross_entropy_fused.py): forward ``cross_entropy_forward``, backward
+    ``cross_entropy_backward`` in minidl/kernels/cross_entropy/cpu.py (gpu.py on CuPy
+    arrays). The other cases compose log_softmax and NLL.
     Reference: ``torch.nn.functional.cross_entropy``.
     """
     op = "cross_entropy"
@@ -243,8 +249,10 @@ def cross_entropy(
         return _cross_entropy_probabilities(input, target, weight, reduction, eps, pixel_weight)
     target = as_array(target)
     _check_target(op, input, target, ignore_index)
-    logp = log_softmax(input, 1)
     safe, w, m = _position_weights(op, input, target, weight, ignore_index, pixel_weight)
+    if eps == 0 and classes > 0:
+        return CrossEntropy.apply(input, safe, w, reduction)
+    logp = log_softmax(input, 1)
     nll = NLLLoss.apply(logp, safe, w, reduction)
     if eps == 0:
         return nll

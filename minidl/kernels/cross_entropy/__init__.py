@@ -1,0 +1,1 @@
+"""Cross-entropy over class indices (log-softmax + NLL in one pass) as kernels."""
