@@ -1,14 +1,15 @@
 """Cross-entropy of class indices as one autograd node: log-softmax and NLL fused.
 
-Apart (``log_softmax`` then ``NLLLoss``), the two nodes walk the logits five times and keep a
-log-probability array as large as them; the backward builds a one-hot array and a softmax.
-Fused, the forward kernel reads the logits twice and keeps three small arrays per position,
-and the backward writes dx in one pass (``minidl/kernels/cross_entropy/``)::
+Apart (``log_softmax`` then ``NLLLoss``), the two nodes walk the logits five times and keep
+the log-probabilities; the backward builds a one-hot array and recomputes a softmax. Fused,
+the forward kernel reads the logits twice and keeps their softmax (an array as large, as
+the log-probabilities were), and the backward writes dx in one pass with no exp
+(``minidl/kernels/cross_entropy/``)::
 
-    forward   loss_i, x_max_i, log_sum_i = cross_entropy_forward(x, t, w)    (per position)
+    forward   loss_i, softmax = cross_entropy_forward(x, t, w)      loss_i = -w_i log softmax_i[t_i]
               reduced: Σ_i loss_i ("sum"), Σ_i loss_i / Σ_i w_i ("mean")
-    backward  coef_i = w_i · ∂L/∂loss_i;  dx = cross_entropy_backward(x, t, x_max, log_sum, coef)
-              = coef_i · (softmax(x_i) − onehot(t_i))
+    backward  coef_i = w_i · ∂L/∂loss_i;  dx = cross_entropy_backward(softmax, t, coef)
+              = coef_i · (softmax_i − onehot(t_i))
 
 Who uses it: ``F.cross_entropy`` (``loss.py``) for class-index targets without label
 smoothing; probability targets and label smoothing keep log_softmax + NLL. A second
@@ -31,8 +32,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target, w, reduction):
-        losses, x_max, log_sum = kernels.get("cross_entropy_forward", x)(x, target, w)
-        ctx.save_for_backward(x, target, w, x_max, log_sum)
+        losses, softmax = kernels.get("cross_entropy_forward", x)(x, target, w)
+        ctx.save_for_backward(softmax, target, w)
         ctx.reduction = reduction
         if reduction == "none":
             return losses
@@ -45,16 +46,16 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, target, w, x_max, log_sum = ctx.saved_tensors
-        xp = backend.array_module(x)
+        softmax, target, w = ctx.saved_tensors
+        xp = backend.array_module(softmax)
         coef = w * g  # (N, *); g is a scalar unless reduction is "none"
         if ctx.reduction == "mean":
             # all weights 0: the loss is nan but nothing was used, so the gradient is 0 (as
             # PyTorch); an array expression, since an `if` would wait for the GPU
             total = ctx.total_weight
             coef = coef / xp.where(total == 0, 1, total) * (total != 0)
-        coef = coef.astype(x.dtype, copy=False)
-        dx = kernels.get("cross_entropy_backward", x)(x, target, x_max, log_sum, coef)
+        coef = coef.astype(softmax.dtype, copy=False)
+        dx = kernels.get("cross_entropy_backward", softmax)(softmax, target, coef)
         return dx, None, None, None
 
     @staticmethod

@@ -24,7 +24,7 @@ MAX_BLOCKS = 1024  # enough to fill a GPU; the grid-stride loop covers the rest
 
 
 @cuda.jit
-def _forward(x, target, w, loss, x_max, log_sum):
+def _forward(x, target, w, loss, softmax):
     N, C, S = x.shape
     start, step = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, N * S, step):
@@ -34,22 +34,24 @@ def _forward(x, target, w, loss, x_max, log_sum):
             v = x[n, c, s]
             m = v if v > m or v != v else m  # NaN wins, as in the reference's max
         total = math.exp(x[n, 0, s] - m)
+        softmax[n, 0, s] = total
         for c in range(1, C):
-            total += math.exp(x[n, c, s] - m)
-        ls = math.log(total)
-        x_max[n, s] = m
-        log_sum[n, s] = ls
-        loss[n, s] = w[n, s] * (ls - (x[n, target[n, s], s] - m))
+            e = math.exp(x[n, c, s] - m)
+            softmax[n, c, s] = e
+            total += e
+        for c in range(C):
+            softmax[n, c, s] /= total
+        loss[n, s] = w[n, s] * (math.log(total) - (x[n, target[n, s], s] - m))
 
 
 @cuda.jit
-def _backward(x, target, x_max, log_sum, coef, dx, one):
-    N, C, S = x.shape
+def _backward(softmax, target, coef, dx, one):
+    N, C, S = softmax.shape
     start, step = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, N * C * S, step):
         n, c, s = i // (C * S), (i // S) % C, i % S
-        p = math.exp(x[n, c, s] - x_max[n, s] - log_sum[n, s])
-        dx[n, c, s] = coef[n, s] * (p - one if target[n, s] == c else p)  # one: typed 1
+        p = softmax[n, c, s]
+        dx[n, c, s] = coef[n, s] * (p - one if target[n, s] == c else p)  # one: a typed 1
 
 
 def _launch(kernel: Any, n: int, *args: Any) -> None:
@@ -72,25 +74,24 @@ def _positions(xp: Any, a: Any, dtype: Any = None) -> Any:
     return xp.ascontiguousarray(a, dtype=dtype).reshape(a.shape[0], math.prod(a.shape[1:]))
 
 
-def cross_entropy_forward(x: Any, target: Any, w: Any) -> tuple[Any, Any, Any]:
+def cross_entropy_forward(x: Any, target: Any, w: Any) -> tuple[Any, Any]:
     if not _loop_dtype(x, w) or x.shape[1] == 0:
         return reference.cross_entropy_forward(x, target, w)
     xp = backend.array_module(x)
     x3 = _as_3d(xp, x)
     N, _, S = x3.shape
-    loss, x_max, log_sum = (xp.empty((N, S), x.dtype) for _ in range(3))
-    t = _positions(xp, target, np.int64)
-    _launch(_forward, N * S, x3, t, _positions(xp, w), loss, x_max, log_sum)
-    shape = x.shape[:1] + x.shape[2:]
-    return loss.reshape(shape), x_max.reshape(shape), log_sum.reshape(shape)
+    loss, softmax = xp.empty((N, S), x.dtype), xp.empty(x3.shape, x.dtype)
+    t, w2 = _positions(xp, target, np.int64), _positions(xp, w)
+    _launch(_forward, N * S, x3, t, w2, loss, softmax)
+    return loss.reshape(x.shape[:1] + x.shape[2:]), softmax.reshape(x.shape)
 
 
-def cross_entropy_backward(x: Any, target: Any, x_max: Any, log_sum: Any, coef: Any) -> Any:
-    if not _loop_dtype(x, x_max, log_sum, coef):
-        return reference.cross_entropy_backward(x, target, x_max, log_sum, coef)
-    xp = backend.array_module(x)
-    x3 = _as_3d(xp, x)
-    dx = xp.empty(x3.shape, x.dtype)
-    pos = [_positions(xp, a) for a in (x_max, log_sum, coef)]
-    _launch(_backward, x.size, x3, _positions(xp, target, np.int64), *pos, dx, x.dtype.type(1))
-    return dx.reshape(x.shape)
+def cross_entropy_backward(softmax: Any, target: Any, coef: Any) -> Any:
+    if not _loop_dtype(softmax, coef):
+        return reference.cross_entropy_backward(softmax, target, coef)
+    xp = backend.array_module(softmax)
+    p = _as_3d(xp, softmax)
+    dx = xp.empty(p.shape, p.dtype)
+    t, c = _positions(xp, target, np.int64), _positions(xp, coef)
+    _launch(_backward, p.size, p, t, c, dx, p.dtype.type(1))
+    return dx.reshape(softmax.shape)

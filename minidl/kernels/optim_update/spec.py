@@ -121,13 +121,14 @@ def _same_steps(md: Any, device: str, name: str, make: Callable[[list[Any]], Any
 
 
 def _sgd_steps(md: Any, device: str) -> None:
-    make = lambda p: md.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)  # noqa: E731
+    def make(params: list[Any]) -> Any:
+        return md.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+
     _same_steps(md, device, "sgd_update", make)
 
 
 def _adam_steps(md: Any, device: str) -> None:
-    make = lambda p: md.optim.Adam(p, lr=0.01, weight_decay=0.01)  # noqa: E731
-    _same_steps(md, device, "adam_update", make)
+    _same_steps(md, device, "adam_update", lambda p: md.optim.Adam(p, lr=0.01, weight_decay=0.01))
 
 
 def _bench_sgd(rng: np.random.Generator) -> Args:
