@@ -288,6 +288,29 @@ def test_float32_winograd_is_as_accurate_as_im2col(torch):
         assert ours < 3 * gemm + 3e-7, errors
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 30000])
+def test_winograd_in_chunks_of_images_is_the_same_convolution(chunk_bytes, monkeypatch):
+    """V and M made for one image (1 byte) or two images (30000 bytes) at a time: the same
+    output and gradients, float64, as the whole batch at once."""
+    from minidl.ops import conv_winograd
+
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((5, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3)), rng.random(4)]
+    dy = rng.standard_normal((5, 4, 9, 6))
+
+    def run() -> list[np.ndarray]:
+        ours = [md.tensor(a, requires_grad=True) for a in arrays]
+        out = F.conv2d(*ours, padding=(1, 0), algorithm="winograd")
+        out.backward(dy)
+        return [out.numpy()] + [t.grad for t in ours]
+
+    whole = run()
+    monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", chunk_bytes)
+    assert len(conv_winograd.image_chunks(5, 7, 15, 8)) == (5 if chunk_bytes == 1 else 3)
+    for got, want in zip(run(), whole):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 @settings(max_examples=30)
 @given(data=st.data())
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(data):

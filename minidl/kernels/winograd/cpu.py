@@ -205,11 +205,11 @@ def winograd_input(x: Any, PH: int, PW: int, *, out: Any = None) -> np.ndarray:
     return V
 
 
-def winograd_output(M: Any, OH: int, OW: int, bias: Any = None) -> np.ndarray:
-    """y (N, C_out, OH, OW) = A^T m A of every tile of M, + bias; see reference."""
+def winograd_output(M: Any, OH: int, OW: int, bias: Any = None, *, out: Any = None) -> np.ndarray:
+    """y (N, C_out, OH, OW) = A^T m A of every tile of M, + bias (into ``out``); see reference."""
     M = np.ascontiguousarray(M)
     _, _, C_out, N, TH, TW = M.shape
-    y = np.empty((N, C_out, OH, OW), dtype=M.dtype)
+    y = np.empty((N, C_out, OH, OW), dtype=M.dtype) if out is None else out
     bias = np.zeros(C_out, M.dtype) if bias is None else np.ascontiguousarray(bias)
     _output(M.size, M, y, bias)
     return y
@@ -226,10 +226,11 @@ def winograd_output_adjoint(dy: Any, *, out: Any = None) -> np.ndarray:
 
 
 def winograd_input_adjoint(
-    dV: Any, x_shape: tuple[int, int, int, int], PH: int, PW: int
+    dV: Any, x_shape: tuple[int, int, int, int], PH: int, PW: int, *, out: Any = None
 ) -> np.ndarray:
-    """dx (x_shape): the tiles B dv B^T of dV added back where they were read; see reference."""
+    """dx (x_shape): the tiles B dv B^T of dV added back where they were read (into ``out``);
+    see reference."""
     dV = np.ascontiguousarray(dV)
-    dx = np.empty(tuple(x_shape), dtype=dV.dtype)
+    dx = np.empty(tuple(x_shape), dtype=dV.dtype) if out is None else out
     _input_adjoint(dV.size, dV, dx, PH, PW)
     return dx

@@ -109,15 +109,19 @@ def winograd_input(x: Any, PH: int, PW: int, *, out: Any = None) -> Any:
     return V
 
 
-def winograd_output(M: Any, OH: int, OW: int, bias: Any = None) -> Any:
-    """y (N, C_out, OH, OW) = A^T m A of every tile m of M (4, 4, C_out, N, TH, TW), + bias."""
+def winograd_output(M: Any, OH: int, OW: int, bias: Any = None, *, out: Any = None) -> Any:
+    """y (N, C_out, OH, OW) = A^T m A of every tile m of M (4, 4, C_out, N, TH, TW), + bias;
+    written into ``out`` (C-contiguous, that shape) when given, and returned."""
     xp = array_module(M)
     _, _, C_out, N, TH, TW = M.shape
     y = xp.einsum("ai,ijonst,bj->nosatb", _m(AT, M), M, _m(AT, M))  # (N, C_out, TH, 2, TW, 2)
     y = y.reshape(N, C_out, 2 * TH, 2 * TW)[:, :, :OH, :OW]
     if bias is not None:
         y = y + bias.reshape(1, C_out, 1, 1)
-    return xp.ascontiguousarray(y)
+    if out is None:
+        return xp.ascontiguousarray(y)
+    out[...] = y
+    return out
 
 
 def winograd_output_adjoint(dy: Any, *, out: Any = None) -> Any:
@@ -134,10 +138,12 @@ def winograd_output_adjoint(dy: Any, *, out: Any = None) -> Any:
     return dM
 
 
-def winograd_input_adjoint(dV: Any, x_shape: tuple[int, int, int, int], PH: int, PW: int) -> Any:
+def winograd_input_adjoint(
+    dV: Any, x_shape: tuple[int, int, int, int], PH: int, PW: int, *, out: Any = None
+) -> Any:
     """dx (x_shape) = the 4x4 tiles B dv B^T of dV (4, 4, C, N, TH, TW), each added onto the
     padded-input pixels its tile was read from, padding dropped: the transpose of
-    `winograd_input`."""
+    `winograd_input`. Written into ``out`` (C-contiguous, x_shape) when given, and returned."""
     xp = array_module(dV)
     N, C, H, W = x_shape
     TH, TW = dV.shape[4], dV.shape[5]
@@ -147,4 +153,7 @@ def winograd_input_adjoint(dV: Any, x_shape: tuple[int, int, int, int], PH: int,
     for i in range(4):
         for j in range(4):
             x_pad[:, :, i : i + 2 * TH : 2, j : j + 2 * TW : 2] += d[..., i, j]
-    return xp.ascontiguousarray(x_pad[:, :, PH : PH + H, PW : PW + W])
+    if out is None:
+        return xp.ascontiguousarray(x_pad[:, :, PH : PH + H, PW : PW + W])
+    out[...] = x_pad[:, :, PH : PH + H, PW : PW + W]
+    return out

@@ -46,11 +46,15 @@ def input_case(name, x_shape, pad, dtype=np.float64, strided=False, out=False, c
     return Case(name, make)
 
 
-def _output_case(name, x_shape, pad, dtype=np.float64, strided=False, bias=True, c_out=C_OUT):
+def _output_case(
+    name, x_shape, pad, dtype=np.float64, strided=False, bias=True, c_out=C_OUT, out=False
+):
     def make(rng: np.random.Generator) -> Args:
         M = rng.standard_normal(_tiled(x_shape, pad, c_out)).astype(dtype)
         b = rng.standard_normal(c_out).astype(dtype) if bias else None
-        return (noncontiguous(M) if strided else M, *out_size(x_shape, pad), b), {}
+        y_shape = (x_shape[0], c_out, *out_size(x_shape, pad))
+        kwargs = {"out": np.empty(y_shape, dtype)} if out else {}
+        return (noncontiguous(M) if strided else M, *out_size(x_shape, pad), b), kwargs
 
     return Case(name, make)
 
@@ -66,10 +70,11 @@ def output_adjoint_case(
     return Case(name, make)
 
 
-def _input_adjoint_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=0):
+def _input_adjoint_case(name, x_shape, pad, dtype=np.float64, strided=False, c_out=0, out=False):
     def make(rng: np.random.Generator) -> Args:
         dV = rng.standard_normal(_tiled(x_shape, pad, x_shape[1])).astype(dtype)
-        return (noncontiguous(dV) if strided else dV, x_shape, *pad), {}
+        kwargs = {"out": np.empty(x_shape, dtype)} if out else {}
+        return (noncontiguous(dV) if strided else dV, x_shape, *pad), kwargs
 
     return Case(name, make)
 
@@ -134,12 +139,13 @@ SPECS = {
         ("y",),
         (False,),
         _output_case,
+        out=True,
         more=[_output_case("no bias", (2, 2, 7, 6), (1, 1), bias=False)],
     ),
     "winograd_output_adjoint": _spec(
         "winograd_output_adjoint", ("dM",), (False,), output_adjoint_case, out=True
     ),
     "winograd_input_adjoint": _spec(
-        "winograd_input_adjoint", ("dx",), (False,), _input_adjoint_case
+        "winograd_input_adjoint", ("dx",), (False,), _input_adjoint_case, out=True
     ),
 }
