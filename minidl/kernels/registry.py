@@ -12,7 +12,7 @@ that printing it loads no Numba); adding a family means adding a folder::
 The choice, first rule that applies:
 1. ``with minidl.kernels.use(max_pool2d=impl): ...`` (innermost wins);
 2. ``MINIDL_KERNELS=reference|cpu|gpu`` (read by `minidl.config`);
-3. the array: CuPy → gpu, NumPy → cpu (reference when the family has no cpu.py).
+3. the array: CuPy → gpu, NumPy → cpu (reference when the family has no such file).
 
 ``use`` also takes an op's algorithm, e.g. ``use(conv2d="im2col")`` (see ``algorithms.py``).
 """
@@ -129,9 +129,8 @@ def default_impl(name: str, like: Any) -> str:
     forced = config.forced_impl()
     if forced:
         return forced
-    if backend.is_cupy_array(like):
-        return "gpu"
-    return "cpu" if "cpu" in KERNELS[name].modules else "reference"
+    impl = "gpu" if backend.is_cupy_array(like) else "cpu"
+    return impl if impl in KERNELS[name].modules else "reference"
 
 
 def get(name: str, like: Any) -> Impl:

@@ -1,12 +1,15 @@
-"""Batch normalisation with a hand-written backward (the textbook derivation, in array code).
+"""Batch normalisation with a hand-written backward (the textbook derivation).
 
-No kernel: reductions over every axis but the channel axis, written with arrays here.
+The passes over the activations are the kernels of ``minidl/kernels/batch_norm/``
+(statistics, normalisation, backward); this file keeps the running statistics and the
+autograd around them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import kernels
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
@@ -19,8 +22,7 @@ class BatchNorm(Function):
         axes = (0, *range(2, x.ndim))  # every axis but the channels
         shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcastable to x
         if training:
-            mean = x.mean(axis=axes)
-            var = ((x - mean.reshape(shape)) ** 2).mean(axis=axes)  # biased, as used here
+            mean, var = kernels.get("batch_norm_stats", x)(x)  # var biased, as used here
             if running_mean is not None:
                 m = x.size // x.shape[1]  # values per channel
                 running_mean *= 1 - momentum
@@ -31,10 +33,7 @@ class BatchNorm(Function):
             # copies: a later training step updates the running stats in place
             mean, var = running_mean.copy(), running_var.copy()
         inv_std = 1 / xp.sqrt(var + eps)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-        y = x_hat if weight is None else x_hat * weight.reshape(shape)
-        if bias is not None:
-            y = y + bias.reshape(shape)
+        y = kernels.get("batch_norm_apply", x)(x, mean, inv_std, weight, bias)
         ctx.save_for_backward(x, mean, inv_std, weight)
         ctx.training, ctx.axes, ctx.shape = training, axes, shape
         return y.astype(x.dtype, copy=False)
@@ -42,23 +41,13 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, dy):
         x, mean, inv_std, weight = ctx.saved_tensors
-        axes, shape = ctx.axes, ctx.shape
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)  # recomputed, not kept
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dw = (dy * x_hat).sum(axis=axes) if need_w else None
-        db = dy.sum(axis=axes) if need_b else None
-        dx = None
-        if need_x:
-            dx_hat = dy if weight is None else dy * weight.reshape(shape)
-            if ctx.training:
-                # mean and var depend on x too: dx = (dx_hat - mean(dx_hat)
-                #                                      - x_hat * mean(dx_hat * x_hat)) / std
-                centred = dx_hat - dx_hat.mean(axis=axes, keepdims=True)
-                dx = centred - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
-                dx = dx * inv_std.reshape(shape)
-            else:  # running statistics are constants
-                dx = dx_hat * inv_std.reshape(shape)
-        return dx, dw, db, None, None, None, None, None
+        backward = kernels.get("batch_norm_backward", dy)
+        dx, dw, db = backward(dy, x, mean, inv_std, weight, ctx.training)
+        return (
+            dx if need_x else None, dw if need_w else None, db if need_b else None,
+            None, None, None, None, None,
+        )  # fmt: skip
 
     @staticmethod
     def composite(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -101,7 +90,8 @@ def batch_norm(
     Backward (training): dx = (dx̂ - mean(dx̂) - x̂ * mean(dx̂ * x̂)) / sqrt(var + eps),
     dx̂ = dy * weight, dweight = sum(dy * x̂), dbias = sum(dy).
 
-    Kernel: none; reductions in minidl/ops/norm.py.
+    Kernels: ``batch_norm_stats``, ``batch_norm_apply`` (forward) and ``batch_norm_backward``
+    in minidl/kernels/batch_norm/cpu.py (on the GPU, the array code of its reference.py).
     Reference: ``torch.nn.functional.batch_norm``; Ioffe & Szegedy, "Batch Normalization"
     (2015).
     """

@@ -1,0 +1,1 @@
+"""Batch normalisation's statistics, normalisation and backward as kernels (reference, cpu)."""
