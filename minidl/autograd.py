@@ -138,6 +138,10 @@ class Function:
         tensors = tuple(Tensor(o, requires_grad=record and _is_float(o)) for o in outs)
         if record:
             ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+            # where each input's gradient goes, fixed now: an in-place op may later make the
+            # same Tensor the output of another node (`apply_in_place`)
+            ctx.edges = tuple((a._ctx, a._out_index) if n else None for a, n in zip(args, needs))
+            ctx.versions = _saved_versions(ctx.saved_tensors, args, tensors)
             # what a differentiable backward (create_graph=True) re-applies ops to
             ctx.args, ctx.kwargs = args, kwargs
             ctx.outputs = tuple((o.shape, o.dtype) for o in outs)
@@ -185,9 +189,9 @@ def _topological_order(*roots: Context) -> list[Context]:
         _check_alive(node)
         visited.add(node)
         stack.append((node, True))
-        for t in node.inputs:
-            if t is not None and t._ctx is not None and t._ctx not in visited:
-                stack.append((t._ctx, False))
+        for edge in node.edges:
+            if edge is not None and edge[0] is not None and edge[0] not in visited:
+                stack.append((edge[0], False))
     return order[::-1]
 
 
@@ -377,13 +381,14 @@ def _useful_nodes(roots: list[Tensor], owner: _Owner) -> set[Context]:
     order = _topological_order(*{t._ctx for t in roots if t._ctx is not None})
     useful: set[Context] = set()
     for node in reversed(order):  # producers first
-        for t in node.inputs:
+        for t, edge in zip(node.inputs, node.edges):
             if t is None:
                 continue
-            if t._ctx is None:
+            producer, index = edge
+            if producer is None:
                 reaches = id(t) in owner.capture_leaves
             else:
-                reaches = t._ctx in useful or (id(t._ctx), t._out_index) in owner.capture_nodes
+                reaches = producer in useful or (id(producer), index) in owner.capture_nodes
             if reaches:
                 useful.add(node)
                 break
@@ -479,6 +484,58 @@ def grad(
     return tuple(result)
 
 
+def _saved_versions(saved: tuple[Any, ...], args: tuple[Any, ...], outputs: tuple) -> tuple:
+    """(tensor, version) of each input or output Tensor whose array the node saved, so that
+    its backward can tell when an in-place op changed it since (PyTorch's version counter)."""
+    if not saved:
+        return ()
+    ids = {id(a) for a in saved}
+    Tensor: Any = tensor_type
+    return tuple(
+        (t, t._version) for t in (*args, *outputs) if isinstance(t, Tensor) and id(t.data) in ids
+    )
+
+
+def _check_versions(node: Context) -> None:
+    for t, version in node.versions:
+        if t._version != version:
+            raise RuntimeError(
+                f"backward: one of the arrays {node.fn.__name__} saved for its backward, a "
+                f"tensor of shape {tuple(t.shape)}, has been modified by an in-place operation: "
+                f"it is at version {t._version}, expected version {version}. Use the "
+                "out-of-place form (inplace=False) of the op that changed it, or change it "
+                "after backward()"
+            )
+
+
+def apply_in_place(fn: type[Function], x: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn`` applied to ``x`` with its result written into ``x``'s array; ``x`` itself is
+    returned and becomes the node's output (PyTorch's in-place ops, ``relu(x, inplace=True)``).
+
+    ``fn.forward`` gets ``inplace=True`` and must write into its first argument. Nodes that
+    used ``x`` before keep sending their gradients to x's old producer (their edges were fixed
+    when they were recorded); a node that saved x's values finds x's version changed and its
+    backward raises. A leaf that requires grad cannot be changed in place.
+    """
+    Tensor: Any = tensor_type
+    if _grad_enabled and x.requires_grad and x._ctx is None:
+        raise RuntimeError(
+            f"{fn.__name__}: a leaf tensor that requires grad cannot be changed in place; use "
+            "the out-of-place form, or wrap it in `with md.no_grad():`"
+        )
+    before = Tensor(x.data, requires_grad=x.requires_grad)  # x as the node's input
+    before._ctx, before._out_index, before._version = x._ctx, x._out_index, x._version
+    out = fn.apply(before, *args, inplace=True, **kwargs)
+    if out.data is not x.data:
+        raise RuntimeError(f"{fn.__name__}: its in-place forward did not write into its input")
+    x._version += 1
+    if out._ctx is not None:
+        node = out._ctx
+        x._ctx, x._out_index = node, out._out_index
+        node.versions = tuple((x, x._version) if t is out else (t, v) for t, v in node.versions)
+    return x
+
+
 def _free(node: Context) -> None:
     """Drop what a used node holds (saved arrays, inputs); a missing `inputs` marks it used."""
     fn = node.fn
@@ -499,6 +556,7 @@ def _hook_and_capture(node: Context, grads: list[Any], owner: _Owner) -> None:
 
 
 def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp: Any) -> None:
+    _check_versions(node)
     _hook_and_capture(node, grads, owner)
     for i, t in node.retained.items() if owner.captured is None else ():
         if grads[i] is not None:
@@ -525,18 +583,19 @@ def _run_node(node: Context, grads: list[Any], pending: dict, owner: _Owner, xp:
             f"{node.fn.__name__}.backward returned {len(in_grads)} gradients for "
             f"{len(node.inputs)} forward arguments"
         )
-    for t, g in zip(node.inputs, in_grads):
+    for t, edge, g in zip(node.inputs, node.edges, in_grads):
         if t is None or g is None:
             continue
         g = sum_to_shape(g, t.shape)
         if g.dtype != t.dtype:
             g = g.astype(t.dtype)
-        if t._ctx is None:
+        producer, index = edge
+        if producer is None:
             _accumulate_into(t, g, owner)
             continue
-        slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
-        old = slots[t._out_index]
-        slots[t._out_index] = owner.share(g) if old is None else old + g
+        slots = pending.setdefault(producer, [None] * len(producer.outputs))
+        old = slots[index]
+        slots[index] = owner.share(g) if old is None else old + g
 
 
 def _run_node_differentiably(
@@ -545,6 +604,7 @@ def _run_node_differentiably(
     """`_run_node` for ``create_graph=True``: Tensors in, Tensors out, the backward recorded
     (`higher_order.vjp`)."""
     Tensor: Any = tensor_type
+    _check_versions(node)
     _hook_and_capture(node, grads, owner)
     for i, t in node.retained.items() if owner.captured is None else ():
         if grads[i] is not None:
@@ -571,7 +631,7 @@ def _run_node_differentiably(
             f"{node.fn.__name__}: its differentiable backward returned {len(in_grads)} "
             f"gradients for {len(node.inputs)} forward arguments"
         )
-    for t, g in zip(node.inputs, in_grads):
+    for t, edge, g in zip(node.inputs, node.edges, in_grads):
         if t is None or g is None:
             continue
         if not isinstance(g, Tensor):
@@ -579,9 +639,10 @@ def _run_node_differentiably(
         g = sum_to_shape(g, t.shape)
         if g.dtype != t.dtype:
             g = g.to(t.dtype)
-        if t._ctx is None:
+        producer, index = edge
+        if producer is None:
             _accumulate_into(t, g, owner)
             continue
-        slots = pending.setdefault(t._ctx, [None] * len(t._ctx.outputs))
-        old = slots[t._out_index]
-        slots[t._out_index] = g if old is None else old + g
+        slots = pending.setdefault(producer, [None] * len(producer.outputs))
+        old = slots[index]
+        slots[index] = g if old is None else old + g

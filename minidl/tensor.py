@@ -27,7 +27,9 @@ class Tensor:
         requires_grad: whether operations on this tensor are recorded.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "__weakref__")
+    __slots__ = (
+        "data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_version", "__weakref__"
+    )  # fmt: skip
     __array_ufunc__ = None  # `np.float32(2) * t` must call Tensor.__rmul__, not NumPy
     __hash__ = object.__hash__  # == is elementwise; identity keeps tensors usable in sets
 
@@ -40,6 +42,7 @@ class Tensor:
         self._ctx: autograd.Context | None = None
         self._out_index = 0
         self._hooks: hooks.HookTable | None = None  # gradient hooks of a leaf
+        self._version = 0  # how many in-place changes it has seen (autograd.apply_in_place)
 
     # ---- what it is ----------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -265,6 +268,7 @@ class Tensor:
             )
         value = value.data if isinstance(value, Tensor) else value
         self.data[...] = value
+        self._version += 1
         return self
 
     def _augmented(self, op: str, result: Any) -> Tensor:

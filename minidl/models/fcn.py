@@ -32,7 +32,8 @@ def _conv_relu(c_in: int, c_out: int, padding: int = 1, batchnorm: bool = False)
     conv = nn.Conv2d(c_in, c_out, 3, padding=padding, bias=not batchnorm)
     init.kaiming_normal_(conv.weight, nonlinearity="relu")
     if batchnorm:
-        return nn.Sequential(conv, nn.BatchNorm2d(c_out), nn.ReLU())
+        # BatchNorm keeps its input, so the ReLU may overwrite its output
+        return nn.Sequential(conv, nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
     init.zeros_(conv.bias)
     return nn.Sequential(conv, nn.ReLU())
 

@@ -89,7 +89,9 @@ def valid_input_size(n: int, depth: int = 4, padding: str = "valid") -> int:
 def _conv3x3(c_in: int, c_out: int, padding: str, batchnorm: bool) -> list[nn.Module]:
     conv = nn.Conv2d(c_in, c_out, 3, padding=1 if padding == "same" else 0, bias=not batchnorm)
     _he_normal(conv.weight, fan_in=c_in * 9)
-    return [conv, nn.BatchNorm2d(c_out), nn.ReLU()] if batchnorm else [conv, nn.ReLU()]
+    if batchnorm:  # BatchNorm keeps its input, so the ReLU may overwrite its output
+        return [conv, nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    return [conv, nn.ReLU()]  # nn.Sequential runs the pair as one node, in place already
 
 
 def _he_normal(weight: Tensor, fan_in: int) -> None:

@@ -1,9 +1,9 @@
 """Activation modules (``nn.ReLU``, ``nn.GELU``, ``nn.Softmax``, ...): PyTorch's constructor
 arguments; each forwards to its function in `minidl.nn.functional`.
 
-``inplace=True`` is accepted and computes out of place (minidl never overwrites a tensor
-autograd may need): the module returns a new tensor, which is all ``nn.Sequential`` and
-``x = act(x)`` use. See `minidl.ops.activation`.
+``nn.ReLU(inplace=True)`` overwrites its input, as in PyTorch; the other modules accept
+``inplace=True`` and compute out of place, returning a new tensor, which is all
+``nn.Sequential`` and ``x = act(x)`` use. See `minidl.ops.activation`.
 """
 
 from __future__ import annotations

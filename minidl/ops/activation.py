@@ -11,10 +11,11 @@ wrong or unstable at the edges:
 - `Softplus`: PyTorch's threshold switches to the identity where βx > threshold;
 - `GELU`: the exact form needs erf, which is not a primitive.
 
-``inplace``: minidl never overwrites a tensor that autograd may need, so ``inplace=True`` is
-accepted (PyTorch code writes ``nn.ReLU(inplace=True)`` everywhere) and the result is returned
-as a new tensor; the input is left unchanged. Use the return value, as ``x = F.relu(x, True)``
-and every ``nn.Sequential`` do.
+``inplace``: ``relu(x, inplace=True)`` (and ``nn.ReLU(inplace=True)``) overwrites x, as in
+PyTorch (`autograd.apply_in_place`: x's version counter catches a backward that needed its old
+values). The other activations accept ``inplace=True`` (PyTorch code writes it everywhere) but
+return a new tensor and leave the input unchanged; use the return value, as
+``x = F.leaky_relu(x, inplace=True)`` and every ``nn.Sequential`` do.
 
 Kinks follow PyTorch's subgradients: relu, hardtanh, hardsigmoid, threshold and the shrinks
 pass no gradient at their corners; leaky_relu, prelu and elu use the negative side at 0;
@@ -27,11 +28,11 @@ import math
 from numbers import Real
 from typing import Any
 
-from .. import backend
+from .. import autograd, backend
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import Relu, add, clamp, div, exp, mul, neg, sigmoid, sub, tanh, where
 from .elementwise import abs as abs_
-from .elementwise import add, clamp, div, exp, mul, neg, sigmoid, sub, tanh, where
 from .elementwise import relu as _relu
 from .shape import getitem, reshape
 
@@ -203,8 +204,14 @@ class GELU(Function):
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); no gradient at 0.  Reference: ``torch.nn.functional.relu``."""
+    """max(x, 0); no gradient at 0.  Reference: ``torch.nn.functional.relu``.
+
+    ``inplace=True`` overwrites ``input`` and returns it, as PyTorch does: ``input`` becomes the
+    ReLU's output in the graph, and a backward that needs its old values raises.
+    """
     _unary("relu", input, inplace)
+    if inplace:
+        return autograd.apply_in_place(Relu, input)
     return _relu(input)
 
 

@@ -267,11 +267,12 @@ class Clamp(Function):
 
 class Relu(Function):
     """Kernels ``relu`` and ``relu_backward`` in minidl/kernels/relu/ (cpu: parallel Numba
-    loops). Only the output is kept: the backward's mask is ``out > 0``."""
+    loops). Only the output is kept: the backward's mask is ``out > 0``. ``inplace=True``
+    (through `autograd.apply_in_place`) writes it over the input."""
 
     @staticmethod
-    def forward(ctx, a):
-        out = kernels.get("relu", a)(a)
+    def forward(ctx, a, inplace=False):
+        out = kernels.get("relu", a)(a, out=a if inplace else None)
         ctx.save_for_backward(out)
         return out
 

@@ -30,11 +30,11 @@ MODULES = [
 def test_module_matches_torch(torch, name, args, kwargs):
     x = np.random.default_rng(0).normal(0, 2, (3, 4, 5))
     ours, theirs = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out = getattr(nn, name)(*args, **kwargs)(ours)
+    out = getattr(nn, name)(*args, **kwargs)(ours * 1)  # as torch: in place needs a non-leaf
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's deprecation of Hardtanh's min_value
         module = getattr(torch.nn, name)(*args, **kwargs)
-    want = module(theirs * 1)  # * 1: torch's inplace needs a non-leaf
+    want = module(theirs * 1)
     np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-15)
     v = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(v)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from op_harness import Inputs, OpCase, op_tests, second_order_tests, shapes, values
 
 import minidl as md
+import minidl.nn as nn
 import minidl.nn.functional as F
 
 
@@ -138,8 +139,9 @@ def test_huge_inputs_neither_overflow_nor_lose_the_answer(torch, name):
 
 
 def test_inplace_is_accepted_and_computes_out_of_place():
+    """Every activation but relu takes inplace=True and returns a new tensor."""
     x = md.tensor(np.array([-1.0, 2.0]), requires_grad=True)
-    for name in ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "silu", "mish",
+    for name in ["relu6", "leaky_relu", "elu", "selu", "celu", "silu", "mish",
                  "hardtanh", "hardsigmoid", "hardswish", "rrelu"]:  # fmt: skip
         y = getattr(F, name)(x, inplace=True)
         assert y is not x and x.tolist() == [-1.0, 2.0], name
@@ -148,6 +150,65 @@ def test_inplace_is_accepted_and_computes_out_of_place():
     assert y.tolist() == [5.0, 2.0] and x.grad.tolist() == [0.0, 1.0]
     with pytest.raises(TypeError, match="relu: inplace must be a bool, got 'yes'"):
         F.relu(x, "yes")
+
+
+def test_relu_inplace_overwrites_its_input_and_matches_torch(torch):
+    """x becomes the ReLU's output (same object, new grad_fn, version 1); an op that used x
+    before still sends its gradient to x's old producer; the gradients are PyTorch's."""
+    a = np.random.default_rng(4).standard_normal((3, 5))
+    x0, t0 = md.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    x, tx = x0 * 2, t0 * 2
+    before = x + 1  # Add keeps no values of x: not affected by the change
+    tbefore = tx + 1
+    assert F.relu(x, inplace=True) is x and x.grad_fn.fn.__name__ == "Relu"
+    torch.relu_(tx)
+    assert x._version == tx._version == 1
+    np.testing.assert_array_equal(x.numpy(), tx.detach().numpy())
+    (3 * before.sum() + (x * x).sum()).backward()
+    (3 * tbefore.sum() + (tx * tx).sum()).backward()
+    np.testing.assert_allclose(x0.grad, t0.grad.numpy(), rtol=1e-12)
+
+
+def test_relu_inplace_on_values_a_backward_needs_raises_at_backward(torch):
+    a = np.random.default_rng(5).standard_normal(4)
+    x = md.tensor(a, requires_grad=True)
+    s = F.sigmoid(x * 1.0)  # Sigmoid keeps its output for the backward
+    F.relu(s, inplace=True)
+    with pytest.raises(RuntimeError, match="Sigmoid saved for its backward.*in-place operation: "
+                       "it is at version 1, expected version 0"):  # fmt: skip
+        s.sum().backward()
+    t = torch.sigmoid(torch.tensor(a, requires_grad=True) * 1.0)
+    torch.relu_(t)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        t.sum().backward()  # PyTorch raises too
+
+
+def test_relu_inplace_on_a_leaf_that_requires_grad_raises_and_without_grad_just_writes():
+    with pytest.raises(RuntimeError, match="a leaf tensor that requires grad cannot be changed"):
+        F.relu(md.tensor([-1.0, 2.0], requires_grad=True), inplace=True)
+    x = md.tensor([-1.0, 2.0])
+    assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0] and x.grad_fn is None
+    w = md.tensor([-1.0, 3.0], requires_grad=True)
+    with md.no_grad():
+        y = w * 1.0
+        assert F.relu(y, inplace=True) is y and y.tolist() == [0.0, 3.0]
+
+
+def test_nn_relu_inplace_in_a_conv_bn_block_matches_torch(torch):
+    """Conv2d -> BatchNorm2d -> ReLU(inplace=True): the BatchNorm keeps its input, not its
+    output, so the ReLU may overwrite the output; one fewer activation is alive."""
+    md.manual_seed(0)
+    ours = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(inplace=True)).double()
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3),
+                                 torch.nn.ReLU(inplace=True)).double()  # fmt: skip
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    a = np.random.default_rng(6).standard_normal((2, 2, 6, 7))
+    x, tx = md.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_rrelu_in_training_draws_slopes_between_lower_and_upper():
