@@ -32,6 +32,25 @@ def test_cpu_equals_reference(kernel, case, driver):
         assert compare(name, g, w, exact) is None
 
 
+@pytest.mark.parametrize("driver", ["serial", "parallel"])
+@pytest.mark.parametrize("shape", [(6, 37), (4, 19, 2, 3), (4, 3, 40, 50)], ids=str)
+def test_cpu_forward_with_nan_and_infinite_logits(shape, driver):
+    """Rows whose max and sum run in 8 accumulators (37 classes: a remainder of 5), few
+    positions per image, and planes: a NaN class, a +inf one and all -inf give NaN where the
+    reference does, and the other images match it."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape)
+    x[0, shape[1] // 2], x[1, 1], x[2] = np.nan, np.inf, -np.inf  # in images 0-2
+    target = rng.integers(0, shape[1], shape[:1] + shape[2:])
+    w = rng.uniform(0, 2, target.shape)
+    with config.parallel(driver), np.errstate(invalid="ignore"):
+        want = reference.cross_entropy_forward(x, target, w)
+        got = cpu.cross_entropy_forward(x, target, w)
+    for g, v in zip(got, want):
+        assert np.array_equal(np.isnan(g), np.isnan(v))
+        np.testing.assert_allclose(g, v, rtol=1e-12, atol=1e-15)
+
+
 def _torch_loss_and_grad(torch, x, target, w, coef):
     tx = torch.from_numpy(x).requires_grad_()
     t = torch.from_numpy(target).long()
