@@ -22,6 +22,7 @@ Tools a learner debugs with hook in here: `detect_anomaly` (anomaly.py), gradien
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from . import anomaly, backend, hooks, profiler
@@ -144,6 +145,9 @@ class Function:
             ctx.versions = _saved_versions(ctx.saved_tensors, args, tensors)
             # what a differentiable backward (create_graph=True) re-applies ops to
             ctx.args, ctx.kwargs = args, kwargs
+            if getattr(cls, "linear", None) == "all" and not hasattr(cls, "vjp"):
+                # its backward reads none of its inputs' values: keep no large ones alive
+                ctx.inputs, ctx.args = _lightened(ctx.inputs), _lightened(args)
             ctx.outputs = tuple((o.shape, o.dtype) for o in outs)
             ctx.retained = {}
             for i, t in enumerate(tensors):
@@ -484,6 +488,45 @@ def grad(
     return tuple(result)
 
 
+# A non-leaf input at least this big is kept as a stand-in without values by a node that
+# never reads them (`_lightened`); smaller ones are kept as they are, values and all.
+LIGHT_MIN_BYTES = 1 << 20
+
+
+def _lightened(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with each large non-leaf Tensor replaced by its stand-in (`_light`)."""
+    Tensor: Any = tensor_type
+    return tuple(
+        _light(a)
+        if isinstance(a, Tensor) and a._ctx is not None and a.data.nbytes >= LIGHT_MIN_BYTES
+        else a
+        for a in args
+    )
+
+
+def _light(t: Any) -> Any:
+    """A stand-in for non-leaf ``t``: its shape, dtype, device and place in the graph, and no
+    values (a zero-strided view of one zero), so that a node that only needs to know what
+    ``t`` was does not keep ``t``'s array alive (PyTorch's nodes do not hold their inputs
+    either). The stand-in remembers ``t`` weakly; ``t`` keeps its stand-in for the next node.
+    """
+    if t._twin is not None:
+        return t._twin
+    xp = backend.array_module(t.data)
+    light = tensor_type(xp.broadcast_to(xp.zeros((), t.dtype), t.shape), t.requires_grad)
+    light._ctx, light._out_index, light._version = t._ctx, t._out_index, t._version
+    light._twin = weakref.ref(t)
+    t._twin = light
+    return light
+
+
+def original(t: Any) -> Any:
+    """The tensor a stand-in (`_light`) stands for, while it is alive; else ``t`` itself."""
+    twin = getattr(t, "_twin", None)
+    found = twin() if isinstance(twin, weakref.ref) else None
+    return t if found is None else found
+
+
 def _saved_versions(saved: tuple[Any, ...], args: tuple[Any, ...], outputs: tuple) -> tuple:
     """(tensor, version) of each input or output Tensor whose array the node saved, so that
     its backward can tell when an in-place op changed it since (PyTorch's version counter)."""
@@ -529,6 +572,7 @@ def apply_in_place(fn: type[Function], x: Any, *args: Any, **kwargs: Any) -> Any
     if out.data is not x.data:
         raise RuntimeError(f"{fn.__name__}: its in-place forward did not write into its input")
     x._version += 1
+    x._twin = None  # its stand-in, if it had one, stands for the old x
     if out._ctx is not None:
         node = out._ctx
         x._ctx, x._out_index = node, out._out_index

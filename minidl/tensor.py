@@ -28,7 +28,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_version", "__weakref__"
+        "data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_version", "_twin",
+        "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # `np.float32(2) * t` must call Tensor.__rmul__, not NumPy
     __hash__ = object.__hash__  # == is elementwise; identity keeps tensors usable in sets
@@ -43,6 +44,7 @@ class Tensor:
         self._out_index = 0
         self._hooks: hooks.HookTable | None = None  # gradient hooks of a leaf
         self._version = 0  # how many in-place changes it has seen (autograd.apply_in_place)
+        self._twin: Any = None  # its stand-in in the graph, or a stand-in's original (autograd)
 
     # ---- what it is ----------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)

@@ -362,3 +362,36 @@ def test_random_graphs_match_torch(n_leaves, steps, outputs, seed, torch):
         want = np.zeros(3) if b.grad is None else b.grad.numpy()
         got = np.zeros(3) if a.grad is None else a.grad
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["cat", "add"])
+def test_a_linear_op_keeps_no_large_input_alive(op):
+    """cat and + read none of their inputs' values in the backward: once the user drops a
+    large intermediate, its array is freed before backward (as in PyTorch), and the
+    gradients are unchanged."""
+    from minidl import autograd
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 4, 128, 128))  # 1 MiB
+    assert a.nbytes >= autograd.LIGHT_MIN_BYTES
+    x = md.tensor(a, requires_grad=True)
+    y = x * 3.0
+    alive = weakref.ref(y.data)
+    out = md.cat([y, x], 1) if op == "cat" else y + x
+    del y
+    gc.collect()
+    assert alive() is None  # only the graph held it, and the graph keeps a stand-in
+    (out * out).sum().backward()
+    want = 2 * (3 * a) * 3 + 2 * a if op == "cat" else 2 * (4 * a) * 4
+    np.testing.assert_allclose(x.grad, want, rtol=1e-12)
+
+
+def test_the_graph_view_shows_the_tensor_a_stand_in_stands_for():
+    from minidl.viz.graph import autograd_graph
+
+    x = md.tensor(np.ones((2, 4, 128, 128)), requires_grad=True)
+    y = x * 2.0
+    s = y + x  # Add keeps a stand-in for y; the view draws y itself, with its name
+    nodes, edges = autograd_graph(s.sum(), names={"y": y, "x": x})
+    assert nodes[id(y)].label.startswith("y\n")
+    assert (id(y), id(s.grad_fn)) in edges

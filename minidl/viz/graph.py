@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from .. import autograd
 from ..tensor import Tensor
 
 
@@ -81,6 +82,7 @@ def autograd_graph(
             nodes[id(ctx)] = GraphNode(id(ctx), "op", _op_label(ctx))
             for x in ctx.inputs:
                 if x is not None:
+                    x = autograd.original(x)  # the tensor itself, not a node's stand-in
                     edges.append((id(x), id(ctx)))
                     stack.append(x)
     # depth = the longest path to the output, found from the output backwards (Kahn's order)
