@@ -30,6 +30,8 @@ def test_tiny_run_writes_metrics_and_pictures(tmp_path):
     assert KEYS <= set(metrics)
     assert all(0 <= metrics[k] <= 1 for k in KEYS - {"seconds"})
     assert 0 <= metrics["recognition_threshold"] <= 2  # distances between unit vectors
+    both = metrics["recognised_within_threshold"], metrics["unknown_rejection"]
+    assert metrics["open_set_target_met"] is (min(both) >= 0.9)
     assert {p.name for p in tmp_path.glob("*.png")} == {"roc.png", "embedding.png", "pairs.png"}
 
 
