@@ -70,6 +70,11 @@ def _limit_loaded_blas() -> bool:
     return True
 
 
+def minidl_splits() -> bool:
+    """Whether `minidl.gemm` splits the products in this process (OpenBLAS runs one thread)."""
+    return _minidl_splits
+
+
 def gemm_threads() -> int:
     """Into how many parts `minidl.gemm` splits a large product: Numba's thread count when
     minidl runs the threads, else 1 (OpenBLAS runs its own)."""

@@ -20,14 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from ... import blas_threads
 from .._numba import loop, njit, prange
 from .reference import tiles
 
-# Below this many elements a transform runs its serial driver. Higher than the library's
-# 2**18: in a conv, each transform runs right after an OpenBLAS GEMM, whose worker thread
-# keeps spinning on the other core for a while, so a parallel kernel's second half would run
-# on a shared core. The measurements behind the number are in minidl/kernels/README.md.
-PARALLEL_MIN_WORK = 1 << 21
+# Below this many elements a transform runs its serial driver. Where OpenBLAS runs its own
+# threads (the user set OPENBLAS_NUM_THREADS), each transform follows a GEMM whose worker
+# thread keeps spinning on the other core for a while, so a parallel transform's second half
+# would run on a shared core: there the threshold is higher. Where minidl splits the products
+# itself, no thread spins, and even the small layers of a U-Net gain from both cores. The
+# measurements behind both are in minidl/kernels/README.md ("Speed against PyTorch", point 2).
+PARALLEL_MIN_WORK = 1 << 16 if blas_threads.minidl_splits() else 1 << 21
 
 
 # The 1-D passes each transform is made of, shared with winograd_fused/cpu.py (which applies
