@@ -288,25 +288,32 @@ def test_float32_winograd_is_as_accurate_as_im2col(torch):
         assert ours < 3 * gemm + 3e-7, errors
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 30000])
-def test_winograd_in_chunks_of_images_is_the_same_convolution(chunk_bytes, monkeypatch):
-    """V and M made for one image (1 byte) or two images (30000 bytes) at a time: the same
-    output and gradients, float64, as the whole batch at once."""
+@pytest.mark.parametrize("padding", [(1, 0), (0, 0), (2, 1)])
+@pytest.mark.parametrize("chunk_bytes", [1, 6000, 30000])
+def test_winograd_in_chunks_is_the_same_convolution(chunk_bytes, padding, monkeypatch):
+    """V and M made for one tile row (1 byte), two tile rows (6000 bytes) or two images
+    (30000 bytes) at a time: the same output and gradients, float64, as the whole batch;
+    the blocks of rows next to the padding, inside it and past an odd edge included."""
     from minidl.ops import conv_winograd
 
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal((5, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3)), rng.random(4)]
-    dy = rng.standard_normal((5, 4, 9, 6))
+    x_shape = (5, 3, 9 - 2 * padding[0] + 2, 8)  # 9 output rows, 5 tile rows, whatever P
+    arrays = [rng.standard_normal(x_shape), rng.standard_normal((4, 3, 3, 3)), rng.random(4)]
+    dy = rng.standard_normal((5, 4, 9, 6 + 2 * padding[1]))
 
     def run() -> list[np.ndarray]:
         ours = [md.tensor(a, requires_grad=True) for a in arrays]
-        out = F.conv2d(*ours, padding=(1, 0), algorithm="winograd")
+        out = F.conv2d(*ours, padding=padding, algorithm="winograd")
         out.backward(dy)
         return [out.numpy()] + [t.grad for t in ours]
 
     whole = run()
     monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", chunk_bytes)
-    assert len(conv_winograd.image_chunks(5, 7, 15, 8)) == (5 if chunk_bytes == 1 else 3)
+    TW = (6 + 2 * padding[1] + 1) // 2
+    pieces = conv_winograd.chunks(5, 5, TW, 7, 8)  # N, TH, TW, C + C_out, float64
+    covered = [(n, t) for c in pieces for n in range(c.n0, c.n1) for t in range(c.th0, c.th1)]
+    assert sorted(covered) == [(n, t) for n in range(5) for t in range(5)]  # each tile once
+    assert len(pieces) > 1
     for got, want in zip(run(), whole):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
