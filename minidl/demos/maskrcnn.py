@@ -140,8 +140,11 @@ def figure_pairs(
 def draw_skeleton(ax, joints: np.ndarray, colour: str, label: str, marker: str = "o") -> None:
     """The bones and joints of one figure (J, 3) on ``ax`` (imshow coordinates: x − ½)."""
     xy = joints[:, :2] - 0.5
-    for n, (a, b) in enumerate(SKELETON):
-        ax.plot(*xy[[a, b]].T, color=colour, linewidth=1.5, label=label if n == 0 else None)
+    # all bones as one line, NaN between them: joints predicted on top of each other then
+    # cannot hide the labelled bone under an unlabelled one
+    gap = np.full((1, 2), np.nan)
+    bones = np.concatenate([np.concatenate([xy[[a, b]], gap]) for a, b in SKELETON])
+    ax.plot(*bones.T, color=colour, linewidth=1.5, label=label)
     ax.scatter(*xy.T, s=18, color=colour, marker=marker, edgecolors="black", linewidths=0.5)
 
 
