@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from numba import cuda
 
 from ... import backend
@@ -63,14 +62,6 @@ def _launch(kernel: Any, n: int, *args: Any) -> None:
         kernel[min((n + THREADS - 1) // THREADS, MAX_BLOCKS), THREADS](*args)
 
 
-def _loops(param: Any, *others: Any) -> bool:
-    """float32/64 arrays of one dtype; param and the buffers (not grad) contiguous."""
-    dtype = param.dtype
-    if dtype not in (np.float32, np.float64) or any(a.dtype != dtype for a in others):
-        return False
-    return param.flags.c_contiguous and all(a.flags.c_contiguous for a in others[1:])
-
-
 def sgd_update(
     param: Any,
     grad: Any,
@@ -84,7 +75,7 @@ def sgd_update(
 ) -> tuple[Any, Any]:
     buf = momentum_buffer
     arrays = (grad,) if buf is None else (grad, buf)
-    if grad.shape != param.shape or not _loops(param, *arrays):
+    if grad.shape != param.shape or not reference.loops_can_run(param, *arrays):
         return reference.sgd_update(
             param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first_step
         )
@@ -111,7 +102,7 @@ def adam_update(
     weight_decay: float,
     step: int,
 ) -> tuple[Any, Any, Any]:
-    if grad.shape != param.shape or not _loops(param, grad, exp_avg, exp_avg_sq):
+    if grad.shape != param.shape or not reference.loops_can_run(param, grad, exp_avg, exp_avg_sq):
         return reference.adam_update(
             param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step
         )

@@ -78,3 +78,13 @@ def adam_update(
     denom = xp.sqrt(exp_avg_sq) / math.sqrt(1 - beta2**step) + eps
     param -= step_size * exp_avg / denom
     return param, exp_avg, exp_avg_sq
+
+
+def loops_can_run(param: Any, grad: Any, *buffers: Any) -> bool:
+    """Whether the cpu and gpu loops take these arrays (else they run this reference):
+    float32 or float64, one dtype, and ``param`` and the buffers contiguous (``grad`` may be
+    strided; the loops read a contiguous copy)."""
+    dtype = param.dtype
+    if dtype.name not in ("float32", "float64") or any(a.dtype != dtype for a in (grad, *buffers)):
+        return False
+    return param.flags.c_contiguous and all(a.flags.c_contiguous for a in buffers)
