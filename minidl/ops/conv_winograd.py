@@ -134,12 +134,13 @@ class Conv2dWinograd(Function):
         # U is recomputed (one small GEMM): kept, it would be 16/9 of the weights alive
         # from the forward to the backward, a second copy of the model
         U = filter_transform(w).reshape(16, C_out, C) if need_x else None
+        output_adjoint = kernels.get("winograd_output_adjoint", dy)
         adjoint = kernels.get("winograd_input_adjoint", dy)
         for c in pieces:
             o0, o1 = 2 * c.th0, min(2 * c.th1, OH)
             rows = c.th1 - c.th0
             dM = workspace.get(xp, (4, 4, C_out, c.n1 - c.n0, rows, TW), dy.dtype, "M")
-            dM = kernels.get("winograd_output_adjoint", dy)(dy[c.n0 : c.n1, :, o0:o1], out=dM)
+            dM = output_adjoint(dy[c.n0 : c.n1, :, o0:o1], out=dM)
             dM3 = dM.reshape(16, C_out, -1)  # (16, C_out, T)
             if need_w:
                 V = _chunk_input(x, c, TH, ctx.padding)  # recomputed: cheaper than keeping it

@@ -140,10 +140,11 @@ def batch_norm_apply(x: Any, mean: Any, inv_std: Any, weight: Any = None, bias: 
     if not _loop_dtype(x) or x.ndim < 2:
         return reference.batch_norm_apply(x, mean, inv_std, weight, bias)
     C, dtype = x.shape[1], x.dtype
+    x3 = _planes(x)  # a copy when x is strided: made once
     y = np.empty(x.shape, dtype=dtype)
     _apply(
-        x.size, _planes(x), _vector(mean, C, 0, dtype), _vector(inv_std, C, 1, dtype),
-        _vector(weight, C, 1, dtype), _vector(bias, C, 0, dtype), y.reshape(_planes(x).shape),
+        x.size, x3, _vector(mean, C, 0, dtype), _vector(inv_std, C, 1, dtype),
+        _vector(weight, C, 1, dtype), _vector(bias, C, 0, dtype), y.reshape(x3.shape),
     )  # fmt: skip
     return y
 
